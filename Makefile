@@ -1,0 +1,30 @@
+# The two commands of the README. Both build .venv on first use (and again whenever
+# pyproject.toml changes), so a fresh clone needs nothing but python3 >= 3.10.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) tests/run_readme.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+# pytest exits 5 when it collects no tests; make treats that as the failure it is.
+test: lint
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check micrograd==0.1.0
+	$(PY) benchmarks/engine.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis
