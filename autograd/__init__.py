@@ -1,0 +1,29 @@
+"""chainrule's engine: scalar reverse-mode automatic differentiation.
+
+Example:
+    >>> from autograd import Value, grad
+    >>> x = Value(2.0, label="x")
+    >>> y = x * x + x.sin()
+    >>> y.backward()
+    >>> round(x.grad, 6)  # 2x + cos(x)
+    3.583853
+"""
+
+from .backward import backward, grad, topological_order
+from .grad_mode import is_recording, no_grad
+from .rules import Rule
+from .value import Value
+
+# Marks this package as chainrule's `autograd`, not HIPS's PyPI package of the same name.
+__distribution__ = "chainrule"
+__version__ = "0.1.0"
+
+__all__ = [
+    "Rule",
+    "Value",
+    "backward",
+    "grad",
+    "is_recording",
+    "no_grad",
+    "topological_order",
+]
