@@ -169,9 +169,19 @@ class Module:
         Example:
             >>> n = Neuron(2, seed=0)
             >>> _ = n.load_state_dict({"w.0": 1.0, "w.1": 2.0, "b": 3.0})
-            >>> n([1.0, 1.0], ).data  # relu(1 + 2 + 3)
+            >>> n([1.0, 1.0]).data  # relu(1 + 2 + 3)
             6.0
         """
+        new, result = self._check_state_dict(state, strict)
+        params = dict(self.named_parameters())
+        for name, value in new.items():
+            params[name].data = value
+        return result
+
+    def _check_state_dict(
+        self, state: Any, strict: bool
+    ) -> tuple[dict[str, float], IncompatibleKeys]:
+        """Validate ``state`` without changing anything; returns the values to set."""
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict: expected a mapping, got {type(state).__name__}")
         params = dict(self.named_parameters())
@@ -191,9 +201,7 @@ class Module:
                         f"got {type(value).__name__}: {value!r}"
                     )
                 new[name] = float(value)
-        for name, value in new.items():
-            params[name].data = value
-        return IncompatibleKeys(missing, unexpected)
+        return new, IncompatibleKeys(missing, unexpected)
 
     def save(self, path: str) -> None:
         """Write the parameters to a JSON checkpoint at ``path`` (atomically).

@@ -164,6 +164,10 @@ class Optimizer:
             >>> b.load_state_dict(a.state_dict()); b.lr
             0.01
         """
+        self._apply_state(self._check_state(state))
+
+    def _check_state(self, state: Any) -> tuple:
+        """Validate a state dict without changing anything; returns what ``_apply_state`` sets."""
         name = type(self).__name__
         who = f"{name}.load_state_dict"
         if not isinstance(state, Mapping):
@@ -193,7 +197,11 @@ class Optimizer:
             key: _float_list(who, key, buffers[key], n, allow_none=key == "momentum_buffer")
             for key in own_buffers
         }
-        # Everything is valid: now change the optimizer.
+        return hyper, step_count, new_buffers
+
+    def _apply_state(self, checked: tuple) -> None:
+        hyper, step_count, new_buffers = checked
+        own_buffers = self._state_lists()
         self._set_hyperparameters(hyper)
         self.step_count = step_count
         for key, values in new_buffers.items():
