@@ -249,3 +249,22 @@ def test_custom_modules_find_their_parameters():
     ]  # fmt: skip
     assert m.num_parameters() == 5
     assert m.parameters()[0] is m.scale
+
+
+def test_mlp_gradients_match_central_differences():
+    model = nn.MLP(3, [4, 3, 1], activation="tanh", output_activation="sigmoid", seed=7)
+    x = [0.3, -0.8, 0.5]
+
+    def f():
+        return model(x).data
+
+    model(x).backward()
+    h = 1e-6
+    for name, p in model.named_parameters():
+        start = p.data
+        p.data = start + h
+        up = f()
+        p.data = start - h
+        down = f()
+        p.data = start
+        assert p.grad == pytest.approx((up - down) / (2 * h), abs=1e-8), name
