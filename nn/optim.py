@@ -104,7 +104,13 @@ class Optimizer:
 
     @property
     def lr(self) -> float:
-        """The learning rate used by the next ``step()``; assign to change it."""
+        """The learning rate used by the next ``step()``; assign to change it.
+
+        Example:
+            >>> opt = SGD([Value(0.0)], lr=0.1)
+            >>> opt.lr = 0.01; opt.lr
+            0.01
+        """
         return self._lr
 
     @lr.setter
@@ -123,11 +129,22 @@ class Optimizer:
             p.grad = 0.0
 
     def step(self) -> None:
-        """Update every parameter's ``.data`` from its ``.grad``."""
+        """Update every parameter's ``.data`` from its ``.grad`` (reads grads, never computes them).
+
+        Example:
+            >>> p = Value(2.0); p.grad = 1.0
+            >>> SGD([p], lr=0.5).step(); p.data
+            1.5
+        """
         raise NotImplementedError
 
     def hyperparameters(self) -> dict[str, Any]:
-        """The constructor's keyword arguments and their current values."""
+        """The constructor's keyword arguments (all but ``params``) and their current values.
+
+        Example:
+            >>> SGD([Value(0.0)], lr=0.1).hyperparameters()["lr"]
+            0.1
+        """
         raise NotImplementedError
 
     def _state_lists(self) -> dict[str, list]:

@@ -57,13 +57,28 @@ class StepLR:
         self.last_epoch = 0
 
     def step(self) -> None:
-        """Advance one epoch, decaying the learning rate when a ``step_size`` boundary is hit."""
+        """Advance one epoch, decaying the learning rate when a ``step_size`` boundary is hit.
+
+        Example:
+            >>> from autograd import Value
+            >>> from nn.optim import SGD
+            >>> opt = SGD([Value(0.0)], lr=1.0)
+            >>> sched = StepLR(opt, step_size=1, gamma=0.5); sched.step(); opt.lr
+            0.5
+        """
         self.last_epoch += 1
         if self.last_epoch % self.step_size == 0:
             self.optimizer.lr = self.optimizer.lr * self.gamma
 
     def get_last_lr(self) -> list[float]:
-        """The current learning rate, in a list as PyTorch returns it (one per group)."""
+        """The current learning rate, in a list as PyTorch returns it (one per group).
+
+        Example:
+            >>> from autograd import Value
+            >>> from nn.optim import SGD
+            >>> StepLR(SGD([Value(0.0)], lr=0.3), step_size=5).get_last_lr()
+            [0.3]
+        """
         return [self.optimizer.lr]
 
 
@@ -117,7 +132,15 @@ class LinearLR:
         self.optimizer.lr = self.optimizer.lr * self.start_factor
 
     def step(self) -> None:
-        """Advance one epoch."""
+        """Advance one epoch (after ``total_iters`` epochs the learning rate stays put).
+
+        Example:
+            >>> from autograd import Value
+            >>> from nn.optim import SGD
+            >>> opt = SGD([Value(0.0)], lr=1.0)
+            >>> sched = LinearLR(opt, start_factor=0.5, total_iters=1); sched.step(); opt.lr
+            1.0
+        """
         self.last_epoch += 1
         if self.last_epoch > self.total_iters:
             return
@@ -127,5 +150,12 @@ class LinearLR:
         self.optimizer.lr = self.optimizer.lr * ratio
 
     def get_last_lr(self) -> list[float]:
-        """The current learning rate, in a list as PyTorch returns it (one per group)."""
+        """The current learning rate, in a list as PyTorch returns it (one per group).
+
+        Example:
+            >>> from autograd import Value
+            >>> from nn.optim import SGD
+            >>> LinearLR(SGD([Value(0.0)], lr=0.3), start_factor=0.5).get_last_lr()
+            [0.15]
+        """
         return [self.optimizer.lr]
