@@ -12,6 +12,7 @@ Example:
 from .backward import backward, grad, topological_order
 from .grad_mode import is_recording, no_grad
 from .rules import Rule
+from .sums import dot, total
 from .value import Value
 
 # Marks this package as chainrule's `autograd`, not HIPS's PyPI package of the same name.
@@ -22,8 +23,10 @@ __all__ = [
     "Rule",
     "Value",
     "backward",
+    "dot",
     "grad",
     "is_recording",
     "no_grad",
     "topological_order",
+    "total",
 ]
