@@ -11,6 +11,7 @@ Example:
 
 from .backward import backward, grad, topological_order
 from .grad_mode import is_recording, no_grad
+from .parse import ExpressionError, parse_expression
 from .rules import Rule
 from .sums import dot, total
 from .value import Value
@@ -20,6 +21,7 @@ __distribution__ = "chainrule"
 __version__ = "0.1.0"
 
 __all__ = [
+    "ExpressionError",
     "Rule",
     "Value",
     "backward",
@@ -27,6 +29,7 @@ __all__ = [
     "grad",
     "is_recording",
     "no_grad",
+    "parse_expression",
     "topological_order",
     "total",
 ]
