@@ -11,7 +11,9 @@ Example:
 
 from .backward import backward, grad, topological_order
 from .grad_mode import is_recording, no_grad
+from .parse import ExpressionError, parse_expression
 from .rules import Rule
+from .sums import dot, total
 from .value import Value
 
 # Marks this package as chainrule's `autograd`, not HIPS's PyPI package of the same name.
@@ -19,11 +21,15 @@ __distribution__ = "chainrule"
 __version__ = "0.1.0"
 
 __all__ = [
+    "ExpressionError",
     "Rule",
     "Value",
     "backward",
+    "dot",
     "grad",
     "is_recording",
     "no_grad",
+    "parse_expression",
     "topological_order",
+    "total",
 ]
