@@ -13,7 +13,7 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
-from autograd import Value
+from autograd import Value, total
 
 __all__ = [
     "bce_loss",
@@ -73,11 +73,12 @@ def _pairs(op: str, pred: Any, target: Any) -> list[tuple[Value, Any]]:
 
 
 def _reduce(op: str, terms: list[Value], reduction: str) -> Value:
-    total = sum(terms[1:], terms[0])
+    # One many-input node (exactly rounded), not a chain of len(terms) - 1 additions.
+    summed = total(terms)
     if reduction == "sum":
-        return total
+        return summed
     if reduction == "mean":
-        return total if len(terms) == 1 else total / len(terms)
+        return summed if len(terms) == 1 else summed / len(terms)
     raise ValueError(f"{op}: unknown reduction {reduction!r}; expected 'mean' or 'sum'")
 
 
@@ -258,7 +259,7 @@ def cross_entropy_loss(logits: Sequence[Any], target: Any, reduction: str = "mea
         m = max(zi.data for zi in z)
         shifted = [zi - m for zi in z]
         exps = [s.exp() for s in shifted]
-        terms.append(sum(exps[1:], exps[0]).log() - shifted[t])
+        terms.append(total(exps).log() - shifted[t])
     return _reduce("cross_entropy_loss", terms, reduction)
 
 
@@ -278,5 +279,5 @@ def softmax(logits: Sequence[Scalar]) -> list[Value]:
     z = _logits(logits, "softmax: logits")
     m = max(zi.data for zi in z)
     exps = [(zi - m).exp() for zi in z]
-    total = sum(exps[1:], exps[0])
-    return [e / total for e in exps]
+    denominator = total(exps)
+    return [e / denominator for e in exps]
