@@ -45,11 +45,13 @@ def save(model: Module, path: str | os.PathLike, optimizer: Optimizer | None = N
 
     Example:
         >>> import os, tempfile
-        >>> path = os.path.join(tempfile.mkdtemp(), "net.json")
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> path = os.path.join(folder.name, "net.json")
         >>> model = MLP(2, [3, 1], seed=0)
         >>> save(model, path)
         >>> load(path).state_dict() == model.state_dict()
         True
+        >>> folder.cleanup()
     """
     if not isinstance(model, Module):
         raise TypeError(f"save: expected an nn.Module, got {type(model).__name__}")
@@ -101,10 +103,12 @@ def read(path: str | os.PathLike) -> dict[str, Any]:
 
     Example:
         >>> import os, tempfile
-        >>> path = os.path.join(tempfile.mkdtemp(), "net.json")
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> path = os.path.join(folder.name, "net.json")
         >>> save(MLP(1, [1], seed=0), path)
         >>> read(path)["model"]["class"]
         'MLP'
+        >>> folder.cleanup()
     """
     path = os.fspath(path)
     with open(path, encoding="utf-8") as f:
@@ -156,11 +160,13 @@ def load(
 
     Example:
         >>> import os, tempfile
-        >>> path = os.path.join(tempfile.mkdtemp(), "net.json")
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> path = os.path.join(folder.name, "net.json")
         >>> a, b = MLP(2, [1], seed=0), MLP(2, [1], seed=1)
         >>> save(a, path)
         >>> load(path, model=b) is b, b.state_dict() == a.state_dict()
         (True, True)
+        >>> folder.cleanup()
     """
     document = read(path)
     saved = document["model"]

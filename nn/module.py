@@ -207,10 +207,12 @@ class Module:
 
         Example:
             >>> import os, tempfile
-            >>> path = os.path.join(tempfile.mkdtemp(), "net.json")
+            >>> folder = tempfile.TemporaryDirectory()
+            >>> path = os.path.join(folder.name, "net.json")
             >>> MLP(2, [1], seed=0).save(path)
             >>> os.path.exists(path)
             True
+            >>> folder.cleanup()
         """
         from .checkpoint import save
 
@@ -221,10 +223,12 @@ class Module:
 
         Example:
             >>> import os, tempfile
-            >>> path = os.path.join(tempfile.mkdtemp(), "net.json")
+            >>> folder = tempfile.TemporaryDirectory()
+            >>> path = os.path.join(folder.name, "net.json")
             >>> a, b = MLP(2, [1], seed=0), MLP(2, [1], seed=1)
             >>> a.save(path); b.load(path).state_dict() == a.state_dict()
             True
+            >>> folder.cleanup()
         """
         from .checkpoint import load
 
