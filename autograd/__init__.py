@@ -9,9 +9,11 @@ Example:
     3.583853
 """
 
+from .anomaly import detect_anomaly
 from .backward import backward, grad, topological_order
 from .grad_mode import is_recording, no_grad
-from .rules import Rule
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .rules import Rule, primitive
 from .sums import dot, total
 from .value import Value
 
@@ -20,13 +22,18 @@ __distribution__ = "chainrule"
 __version__ = "0.1.0"
 
 __all__ = [
+    "GradcheckError",
     "Rule",
     "Value",
     "backward",
+    "detect_anomaly",
     "dot",
     "grad",
+    "gradcheck",
+    "gradgradcheck",
     "is_recording",
     "no_grad",
+    "primitive",
     "topological_order",
     "total",
 ]
