@@ -11,11 +11,12 @@ add. Paste this into a pytest file (it needs Hypothesis: ``pip install 'chainrul
         "softsign", lambda x: x / (1 + abs(x)), lambda out, x: (1 / (1 + abs(x)) ** 2,)
     )
 
-    @given(domain("tanh"))       # floats where tanh is smooth: any op's domain works
+    # abs's domain: floats away from 0, where softsign's second derivative jumps too.
+    @given(domain("abs"))
     def test_softsign(x):
         assert_gradients_match(softsign, x)   # first and second derivatives
 
-    @given(expressions())        # random expression graphs over 1 to 3 inputs
+    @given(expressions())  # random expression graphs over 1 to 3 inputs
     def test_softsign_inside_expressions(expr):
         assert_gradients_match(lambda *xs: softsign(expr(*xs)), *expr.inputs, order=1)
 
