@@ -99,8 +99,9 @@ class _Detector:
 
 
 def _describe(node: Value) -> str:
-    label = f"label {node.label!r}" if node.label else "no label"
-    return f"op {node.op!r} (node {label})"
+    label = f"node label {node.label!r}" if node.label else "node has no label"
+    what = f"op {node.op!r}" if node._rule is not None else "a leaf"
+    return f"{what} ({label})"
 
 
 def _inputs(node: Value) -> str:
@@ -137,14 +138,14 @@ class detect_anomaly:
         ...     y = x.exp()
         Traceback (most recent call last):
         ...
-        FloatingPointError: detect_anomaly: op 'exp' (node no label) produced inf in the forward pass from (1000.0 (label 'x')); node made at <doctest ...>:2 in <module>
+        FloatingPointError: detect_anomaly: op 'exp' (node has no label) produced inf in the forward pass from (1000.0 (label 'x')); node made at <doctest ...>:2 in <module>
         >>> z = Value(0.0, label="z")
         >>> with detect_anomaly():
         ...     r = z.sqrt()  # fine: sqrt(0) is 0 ...
         ...     r.backward()  # ... but its slope there is inf
         Traceback (most recent call last):
         ...
-        FloatingPointError: detect_anomaly: in backward, op 'sqrt' (node no label) passed inf to its input 0: local derivative inf times incoming gradient 1.0; its inputs were (0.0 (label 'z')); node made at <doctest ...>:2 in <module>
+        FloatingPointError: detect_anomaly: in backward, op 'sqrt' (node has no label) passed inf to its input 0: local derivative inf times incoming gradient 1.0; its inputs were (0.0 (label 'z')); node made at <doctest ...>:2 in <module>
     """  # noqa: E501 (a doctest's expected output is one line, however long)
 
     def __init__(self) -> None:
