@@ -15,7 +15,14 @@ from collections.abc import Callable
 from contextvars import ContextVar, Token
 from typing import Any, TypeVar
 
-__all__ = ["adjust_new_node", "anomaly_detector", "is_recording", "no_grad"]
+__all__ = [
+    "adjust_new_node",
+    "anomaly_detector",
+    "close_block",
+    "is_recording",
+    "no_grad",
+    "open_block",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
