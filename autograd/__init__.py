@@ -13,6 +13,7 @@ from .anomaly import detect_anomaly
 from .backward import backward, grad, topological_order
 from .grad_mode import is_recording, no_grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .parse import ExpressionError, parse_expression
 from .rules import Rule, primitive
 from .sums import dot, total
 from .value import Value
@@ -22,6 +23,7 @@ __distribution__ = "chainrule"
 __version__ = "0.1.0"
 
 __all__ = [
+    "ExpressionError",
     "GradcheckError",
     "Rule",
     "Value",
@@ -33,6 +35,7 @@ __all__ = [
     "gradgradcheck",
     "is_recording",
     "no_grad",
+    "parse_expression",
     "primitive",
     "topological_order",
     "total",
