@@ -60,7 +60,7 @@ class Rule:
     def __repr__(self) -> str:
         return f"Rule({self.name!r})"
 
-    def __call__(self, *inputs: Any) -> Any:
+    def __call__(self, *inputs: value.Value | float) -> value.Value:
         """Apply the op to Values and/or numbers; returns the new ``Value`` node."""
         if not inputs:
             raise TypeError(f"{self.name}: expected at least one input (a Value or a number)")
