@@ -9,10 +9,12 @@ Example:
     3.583853
 """
 
+from .anomaly import detect_anomaly
 from .backward import backward, grad, topological_order
 from .grad_mode import is_recording, no_grad
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .parse import ExpressionError, parse_expression
-from .rules import Rule
+from .rules import Rule, primitive
 from .sums import dot, total
 from .value import Value
 
@@ -22,14 +24,19 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ExpressionError",
+    "GradcheckError",
     "Rule",
     "Value",
     "backward",
+    "detect_anomaly",
     "dot",
     "grad",
+    "gradcheck",
+    "gradgradcheck",
     "is_recording",
     "no_grad",
     "parse_expression",
+    "primitive",
     "topological_order",
     "total",
 ]
