@@ -10,6 +10,9 @@ Example:
 """
 
 from .backward import backward, grad, topological_order
+from .dot import GraphTooLargeError, to_dot
+from .draw import Graph, draw
+from .explain import Explanation, explain
 from .grad_mode import is_recording, no_grad
 from .rules import Rule
 from .value import Value
@@ -19,11 +22,17 @@ __distribution__ = "chainrule"
 __version__ = "0.1.0"
 
 __all__ = [
+    "Explanation",
+    "Graph",
+    "GraphTooLargeError",
     "Rule",
     "Value",
     "backward",
+    "draw",
+    "explain",
     "grad",
     "is_recording",
     "no_grad",
+    "to_dot",
     "topological_order",
 ]
