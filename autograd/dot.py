@@ -214,8 +214,9 @@ def _too_large(root: Value, order: list[Value], max_nodes: int, named: bool) -> 
         collapse_hint += " with params=model.named_parameters()"
     return (
         f"to_dot: the graph has {len(order):,} values in {len(per_level)} levels, more than "
-        f"max_nodes={max_nodes}. To draw it: depth={fits} draws only the {fits} levels nearest "
-        f"the output ({shown:,} values); {collapse_hint} draws each neuron as one node; "
+        f"max_nodes={max_nodes}. To draw it: depth={fits} draws only the values at most {fits} "
+        f"steps from the output ({shown:,} values); {collapse_hint} draws each neuron as one "
+        "node; "
         "or pass a larger max_nodes (Graphviz gets slow beyond a few thousand nodes)."
     )
 
