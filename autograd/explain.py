@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 
 from .backward import grad, topological_order
@@ -55,6 +55,7 @@ class NodeSummary:
     paths: int
 
 
+@dataclass(eq=False)
 class Explanation:
     """What ``explain`` returns: prints as text, shows as Markdown with LaTeX in Jupyter.
 
@@ -68,28 +69,33 @@ class Explanation:
             the input feeds, d output / d that node, d that node / d input) for each edge.
         total: the sum over paths (or over ``last_step``): the gradient by the chain rule.
         engine: the engine's gradient, ``autograd.grad(output, [wrt])``.
-        agrees: whether ``total`` and ``engine`` agree within ``rel_tol``.
+        rel_tol: the relative tolerance of ``agrees``.
+        digits: significant digits of the numbers shown.
+        names: how each node is shown.
     """
 
-    def __init__(self, **fields) -> None:
-        self.output_name: str = fields["output_name"]
-        self.wrt_name: str = fields["wrt_name"]
-        self.path_count: int = fields["path_count"]
-        self.paths: list[ExplainedPath] | None = fields["paths"]
-        self.summary: list[NodeSummary] | None = fields["summary"]
-        self.last_step: list[tuple[str, float, float]] | None = fields["last_step"]
-        self.total: float = fields["total"]
-        self.engine: float = fields["engine"]
-        self.rel_tol: float = fields["rel_tol"]
-        self.digits: int = fields["digits"]
-        self._names: dict[Value, str] = fields["names"]
-        self.agrees = (math.isnan(self.total) and math.isnan(self.engine)) or math.isclose(
-            self.total, self.engine, rel_tol=self.rel_tol, abs_tol=1e-300
-        )
+    output_name: str
+    wrt_name: str
+    path_count: int
+    paths: list[ExplainedPath] | None
+    summary: list[NodeSummary] | None
+    last_step: list[tuple[str, float, float]] | None
+    total: float
+    engine: float
+    rel_tol: float = 1e-9
+    digits: int = 4
+    names: dict[Value, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def agrees(self) -> bool:
+        """Whether the chain rule's sum and the engine's gradient agree within ``rel_tol``."""
+        if math.isnan(self.total) or math.isnan(self.engine):
+            return math.isnan(self.total) and math.isnan(self.engine)
+        return math.isclose(self.total, self.engine, rel_tol=self.rel_tol, abs_tol=1e-300)
 
     def name(self, node: Value) -> str:
         """How ``node`` is shown: its parameter name or label, else ``t<k>`` by position."""
-        return self._names[node]
+        return self.names[node]
 
     def _n(self, x: float) -> str:
         return format(x, f".{self.digits}g")
@@ -121,17 +127,18 @@ class Explanation:
                 f"{self.wrt_name}):"
             )
             width = max(len(row.name) for row in self.summary)
-            for row in self.summary:
-                lines.append(
-                    f"    {row.name:<{width}}  {self._n(row.grad):>12}  "
-                    f"({_plural(row.paths, 'path')})"
-                )
+            rows = [
+                f"    {row.name:<{width}}  {self._n(row.grad):>12}  ({_plural(row.paths, 'path')})"
+                for row in self.summary
+            ]
+            lines += _shorten(rows, "nodes (all in .summary)")
             lines.append(f"last step: d {self.output_name} / d {self.wrt_name} =")
-            for name, g, d in self.last_step:
-                lines.append(
-                    f"    + (d {self.output_name} / d {name}) (d {name} / d {self.wrt_name})"
-                    f" = {self._n(g)} * {self._n(d)}"
-                )
+            terms = [
+                f"    + (d {self.output_name} / d {name}) (d {name} / d {self.wrt_name})"
+                f" = {self._n(g)} * {self._n(d)}"
+                for name, g, d in self.last_step
+            ]
+            lines += _shorten(terms, "terms (all in .last_step)")
             lines.append(f"  = {self._n(self.total)}")
         lines.append(self._check())
         return "\n".join(lines)
@@ -323,6 +330,13 @@ def _paths(output: Value, wrt: Value, count: dict[Value, int]) -> list[Explained
             if count.get(parent):
                 stack.append((parent, (*edges, (parent, op, d))))
     return paths
+
+
+def _shorten(lines: list[str], what: str, keep: int = 20) -> list[str]:
+    """The first and last ``keep`` lines, with a note of how many were left out."""
+    if len(lines) <= 2 * keep:
+        return lines
+    return [*lines[:keep], f"    ... {len(lines) - 2 * keep:,} more {what} ...", *lines[-keep:]]
 
 
 def _plural(n: int, word: str) -> str:
