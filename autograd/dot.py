@@ -96,7 +96,7 @@ def to_dot(
         )
 
     order = topological_order(root)
-    graph = _Graph(order, names, digits, show_grad)
+    graph = _Graph(order, names, digits, show_grad, rankdir)
     if depth is not None:
         distance = _distances(root)
         graph.keep = {n for n in order if distance[n] <= depth}
@@ -251,7 +251,8 @@ def _attrs(**attrs: str | None) -> str:
 class _Graph:
     """One drawing in progress: the nodes, their names and groups, and the colour scale."""
 
-    def __init__(self, order: list[Value], names: dict[Value, str], digits: int, show_grad: bool):
+    def __init__(self, order: list[Value], names: dict[Value, str], digits, show_grad, rankdir):
+        self.rankdir = rankdir
         self.order = order
         self.index = {node: i for i, node in enumerate(order)}
         self.root = order[-1]
@@ -310,7 +311,7 @@ class _Graph:
         style = "filled,bold" if kind == "param" else "filled"
         self.drawn += 1
         return (
-            f'  v{i} [label="{{ {" | ".join(fields)} }}", '
+            f'  v{i} [label="{self.record(fields)}", '
             + _attrs(
                 **{"class": kind},
                 shape="Mrecord" if kind == "leaf" else "record",
@@ -321,6 +322,12 @@ class _Graph:
             )
             + "];"
         )
+
+    def record(self, fields: list[str]) -> str:
+        """A record label with its fields side by side (braces turn a record's fields
+        across the rank direction, so left-to-right drawings need them, top-down ones not)."""
+        inside = " | ".join(fields)
+        return f"{{ {inside} }}" if self.rankdir == "LR" else inside
 
     def op_line(self, node: Value, cut: bool) -> str:
         return (
@@ -501,8 +508,9 @@ class _Graph:
             body = self.layer_clusters(used, body)
         if summarize:
             self.drawn += 1
+            label = self.record([f"{len(loose_leaves):,} leaves", "inputs and constants"])
             body.append(
-                f'  leaves [label="{{ {len(loose_leaves):,} leaves | inputs and constants }}", '
+                f'  leaves [label="{label}", '
                 + _attrs(
                     **{"class": "leaf"}, shape="Mrecord", style="filled", fillcolor=_FILL["leaf"]
                 )

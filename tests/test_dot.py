@@ -39,7 +39,9 @@ def parse(src: str):
 
 def fields(attrs) -> list[str]:
     """The fields of a record label ``{ a | b | c }``, unescaped."""
-    label = attrs["label"][2:-2]
+    label = attrs["label"]
+    if label.startswith("{ "):
+        label = label[2:-2]
     out, field, chars = [], "", iter(label)
     for ch in chars:
         if ch == "\\":
@@ -142,6 +144,10 @@ def test_show_grad_digits_and_rankdir():
     assert titled(to_dot(y, digits=3))["x"] == ["x", "data 3.14", "grad 2"]
     assert titled(to_dot(y, show_grad=False))["x"] == ["x", "data 3.142"]
     assert "rankdir=TB" in to_dot(y, rankdir="TB")
+    # records read left to right in both directions: braces flip them, and LR needs that
+    assert titled(to_dot(y, rankdir="TB"))["x"] == ["x", "data 3.142", "grad 2"]
+    assert '"x | data 3.142 | grad 2"' in to_dot(y, rankdir="TB")
+    assert '"{ x | data 3.142 | grad 2 }"' in to_dot(y)
     assert "rankdir=LR" in to_dot(y)
 
 
