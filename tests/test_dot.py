@@ -261,6 +261,15 @@ def test_bad_options(options, error, match):
         to_dot(Value(1.0), **options)
 
 
+def test_collapse_with_flat_names_says_why_it_did_not_shrink():
+    x = Value(1.0)
+    y = x
+    for _ in range(50):
+        y = y * x
+    with pytest.raises(GraphTooLargeError, match=r"still has 51 nodes.*layers\.0\.neurons\.1"):
+        to_dot(y, params=[("x", x)], collapse=True, max_nodes=20)
+
+
 def test_root_must_be_a_value():
     with pytest.raises(TypeError, match="root must be a Value"):
         to_dot(1.0)
