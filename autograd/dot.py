@@ -105,21 +105,19 @@ def to_dot(
 
     if collapse:
         lines = graph.collapsed_body(cluster, grad_colors)
+        if graph.drawn > max_nodes:
+            hint = ""
+            if not graph.groups:
+                hint = " (no parameter name names a neuron: names look like layers.0.neurons.1.w.0)"
+            raise GraphTooLargeError(
+                f"to_dot: the collapsed graph still has {graph.drawn:,} nodes, more than "
+                f"max_nodes={max_nodes}; pass a larger max_nodes{hint}"
+            )
     else:
         kept = len(order) if graph.keep is None else len(graph.keep)
         if kept > max_nodes:
             raise GraphTooLargeError(_too_large(root, order, max_nodes, bool(names)))
         lines = graph.full_body(cluster, grad_colors)
-    if graph.drawn > max_nodes:
-        hint = (
-            ""
-            if graph.groups
-            else (" (no parameter name has a neuron in it: names look like layers.0.neurons.1.w.0)")
-        )
-        raise GraphTooLargeError(
-            f"to_dot: the collapsed graph still has {graph.drawn:,} nodes, more than "
-            f"max_nodes={max_nodes}; pass a larger max_nodes{hint}"
-        )
 
     notes = []
     if graph.keep is not None:
