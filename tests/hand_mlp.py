@@ -1,4 +1,4 @@
-"""Hand-built neurons and MLPs for the drawing tests (no dependency on the ``nn`` package).
+"""Hand-built graphs, neurons and MLPs for the drawing tests (no dependency on the ``nn`` package).
 
 Parameter names follow ``nn``'s ``named_parameters()`` format: ``layers.L.neurons.K.w.I``
 and ``layers.L.neurons.K.b``. The neuron is micrograd's: ``act(b + w0*x0 + w1*x1 + ...)``
@@ -54,3 +54,19 @@ def demo_loss(points: int = 100, sizes: tuple[int, ...] = (2, 16, 16, 1), seed: 
     data_loss = sum(losses) * (1.0 / len(losses))
     reg_loss = 1e-4 * sum(p * p for _, p in params)
     return data_loss + reg_loss, params
+
+
+def example() -> Value:
+    """L = (a * b + c) * f, labelled, after backward (the README example)."""
+    a = Value(2.0, label="a")
+    b = Value(-3.0, label="b")
+    c = Value(10.0, label="c")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    f = Value(-2.0, label="f")
+    loss = d * f
+    loss.label = "L"
+    loss.backward()
+    return loss

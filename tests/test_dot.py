@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hand_mlp import demo_loss, forward, mlp
+from hand_mlp import demo_loss, example, forward, mlp
 
 from autograd import GraphTooLargeError, Value, to_dot, topological_order
 
@@ -60,21 +60,6 @@ def titled(src: str) -> dict[str, list[str]]:
     return {fields(v)[0]: fields(v) for k, v in nodes.items() if k.startswith("v")}
 
 
-def example():
-    a = Value(2.0, label="a")
-    b = Value(-3.0, label="b")
-    c = Value(10.0, label="c")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    f = Value(-2.0, label="f")
-    loss = d * f
-    loss.label = "L"
-    loss.backward()
-    return loss
-
-
 # --- structure -------------------------------------------------------------------------------
 
 
@@ -104,7 +89,7 @@ def test_ids_follow_the_topological_order():
 
 def test_same_graph_same_bytes_across_processes():
     code = (
-        "import sys; sys.path.insert(0, 'tests'); from test_dot import example; "
+        "import sys; sys.path.insert(0, 'tests'); from hand_mlp import example; "
         "from autograd import to_dot; sys.stdout.write(to_dot(example(), grad_colors=True))"
     )
     root = Path(__file__).resolve().parent.parent

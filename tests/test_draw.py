@@ -7,8 +7,7 @@ import sys
 import xml.etree.ElementTree as ET
 
 import pytest
-from hand_mlp import demo_loss
-from test_dot import example
+from hand_mlp import demo_loss, example
 
 import autograd.render as render_module
 from autograd import Graph, Value, draw, to_dot
