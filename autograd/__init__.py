@@ -10,11 +10,12 @@ Example:
 """
 
 from .backward import backward, grad, topological_order
-from .dot import GraphTooLargeError, to_dot
+from .dot_source import GraphTooLargeError, to_dot
 from .draw import Graph, draw
 from .explain import Explanation, explain
 from .grad_mode import is_recording, no_grad
 from .rules import Rule
+from .sums import dot, total
 from .value import Value
 
 # Marks this package as chainrule's `autograd`, not HIPS's PyPI package of the same name.
@@ -28,6 +29,7 @@ __all__ = [
     "Rule",
     "Value",
     "backward",
+    "dot",
     "draw",
     "explain",
     "grad",
@@ -35,4 +37,5 @@ __all__ = [
     "no_grad",
     "to_dot",
     "topological_order",
+    "total",
 ]

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .dot import to_dot
+from .dot_source import to_dot
 from .render import render
 from .value import Value
 

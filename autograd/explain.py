@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from .backward import grad, topological_order
-from .dot import _param_names
+from .dot_source import _param_names
 from .value import Value
 
 __all__ = ["ExplainedPath", "Explanation", "NodeSummary", "explain"]

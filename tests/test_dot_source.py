@@ -350,5 +350,5 @@ def test_collapsed_demo_graph_has_one_node_per_neuron():
 
 
 def test_docstring_examples():
-    result = doctest.testmod(sys.modules["autograd.dot"])
+    result = doctest.testmod(sys.modules["autograd.dot_source"])
     assert result.attempted > 0 and result.failed == 0
