@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from hand_mlp import demo_loss, example, forward, mlp
 
-from autograd import GraphTooLargeError, Value, to_dot, topological_order
+from autograd import GraphTooLargeError, Value, dot, to_dot, topological_order, total
 
 NODE = re.compile(r"^\s*(\w+) \[(.*)\];$")
 EDGE = re.compile(r"^\s*(\w+) -> (\w+)(?: \[(.*)\])?;$")
@@ -108,6 +108,18 @@ def test_a_repeated_operand_keeps_both_edges():
     x = Value(3.0, label="x")
     _nodes, edges, _ = parse(to_dot(x * x))
     assert [(s, d) for s, d, _ in edges] == [("v0", "o1"), ("v0", "o1"), ("o1", "v1")]
+
+
+def test_many_input_ops_are_one_op_node():
+    w = [Value(0.5), Value(-1.0), Value(2.0)]
+    x = [Value(1.0), Value(2.0), Value(3.0)]
+    y = dot(w, x) + total(w)
+    nodes, edges, _ = parse(to_dot(y))
+    ops = {k: v["label"] for k, v in nodes.items() if k.startswith("o")}
+    assert sorted(ops.values()) == ["+", "dot", "sum"]
+    for op in ("dot", "sum"):
+        (op_id,) = [k for k, label in ops.items() if label == op]
+        assert sum(1 for s, d, _ in edges if d == op_id) == (6 if op == "dot" else 3)
 
 
 def test_deep_graph_needs_no_recursion():

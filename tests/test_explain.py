@@ -9,7 +9,7 @@ from itertools import pairwise
 
 import pytest
 
-from autograd import Explanation, Value, explain, grad
+from autograd import Explanation, Value, dot, explain, grad, total
 
 # --- the seeds' worked examples ---------------------------------------------------------------
 
@@ -162,6 +162,16 @@ def test_a_repeated_operand_is_two_paths():
     assert e.path_count == 2
     assert [p.factors for p in e.paths] == [(3.0,), (3.0,)]
     assert e.total == 6.0 == e.engine
+
+
+def test_many_input_ops():
+    w = [Value(0.5, label="w0"), Value(-1.0, label="w1")]
+    x = [Value(2.0, label="x0"), Value(3.0, label="x1")]
+    y = (dot(w, x) + total([w[0], 1.0])).tanh()
+    e = explain(y, w[0])
+    assert [p.ops for p in e.paths] == [("tanh", "+", "dot"), ("tanh", "+", "sum")]
+    assert [p.factors[-1] for p in e.paths] == [2.0, 1.0]  # d dot / d w0 = x0; d sum / d w0 = 1
+    assert e.agrees
 
 
 def test_output_is_wrt_is_the_empty_path():
