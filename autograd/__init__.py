@@ -14,6 +14,7 @@ from .dot_source import GraphTooLargeError, to_dot
 from .draw import Graph, draw
 from .explain import Explanation, explain
 from .grad_mode import is_recording, no_grad
+from .parse import ExpressionError, parse_expression
 from .rules import Rule
 from .sums import dot, total
 from .value import Value
@@ -24,6 +25,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Explanation",
+    "ExpressionError",
     "Graph",
     "GraphTooLargeError",
     "Rule",
@@ -35,6 +37,7 @@ __all__ = [
     "grad",
     "is_recording",
     "no_grad",
+    "parse_expression",
     "to_dot",
     "topological_order",
     "total",
