@@ -364,3 +364,28 @@ def test_collapsed_demo_graph_has_one_node_per_neuron():
 def test_docstring_examples():
     result = doctest.testmod(sys.modules["autograd.dot_source"])
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_nn_models_cluster_and_collapse_by_their_parameter_names():
+    import nn
+
+    model = nn.MLP(2, [3, 2, 1], seed=0)
+    X, y = nn.datasets.make_moons(5, noise=0.1, seed=0)
+    loss = nn.hinge_loss([model(x) for x in X], [2 * t - 1 for t in y])
+    loss.backward()
+    nodes, edges, where = parse(
+        to_dot(loss, params=model.named_parameters(), collapse=True, cluster=True)
+    )
+    neurons = {v["label"].split("\\n")[0]: k for k, v in nodes.items() if v["class"] == "neuron"}
+    assert sorted(neurons) == [
+        "layers.0.neurons.0", "layers.0.neurons.1", "layers.0.neurons.2",
+        "layers.1.neurons.0", "layers.1.neurons.1", "layers.2.neurons.0",
+    ]  # fmt: skip
+    pairs = {(s, d) for s, d, _ in edges}
+    for j in range(3):
+        for k in range(2):
+            assert (neurons[f"layers.0.neurons.{j}"], neurons[f"layers.1.neurons.{k}"]) in pairs
+    assert all(where[g] == (name.rsplit(".", 2)[0],) for name, g in neurons.items())
+    full = parse(to_dot(loss, params=model.named_parameters(), cluster=True))
+    named = [fields(v)[0] for v in full[0].values() if v["class"] == "param"]
+    assert sorted(named) == sorted(name for name, _ in model.named_parameters())
