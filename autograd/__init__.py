@@ -11,6 +11,9 @@ Example:
 
 from .anomaly import detect_anomaly
 from .backward import backward, grad, topological_order
+from .dot_source import GraphTooLargeError, to_dot
+from .draw import Graph, draw
+from .explain import Explanation, explain
 from .grad_mode import is_recording, no_grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .parse import ExpressionError, parse_expression
@@ -23,13 +26,18 @@ __distribution__ = "chainrule"
 __version__ = "0.1.0"
 
 __all__ = [
+    "Explanation",
     "ExpressionError",
     "GradcheckError",
+    "Graph",
+    "GraphTooLargeError",
     "Rule",
     "Value",
     "backward",
     "detect_anomaly",
     "dot",
+    "draw",
+    "explain",
     "grad",
     "gradcheck",
     "gradgradcheck",
@@ -37,6 +45,7 @@ __all__ = [
     "no_grad",
     "parse_expression",
     "primitive",
+    "to_dot",
     "topological_order",
     "total",
 ]
