@@ -12,6 +12,7 @@ Example:
 from .backward import backward, grad, topological_order
 from .grad_mode import is_recording, no_grad
 from .rules import Rule
+from .tape import Tape, trace
 from .value import Value
 
 # Marks this package as chainrule's `autograd`, not HIPS's PyPI package of the same name.
@@ -20,10 +21,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Rule",
+    "Tape",
     "Value",
     "backward",
     "grad",
     "is_recording",
     "no_grad",
     "topological_order",
+    "trace",
 ]

@@ -1,0 +1,417 @@
+"""Compiled tapes: trace a function of ``Value``s once, replay it on plain numbers.
+
+An eager scalar engine spends most of its time creating node objects, and a training loop
+rebuilds the same graph every step. ``trace(f, *example_inputs, params=...)`` runs ``f``
+once on ``Value``s, records the graph's shape, and turns it into straight-line Python:
+one statement per node, then the reverse sweep, compiled once with ``compile()``. Replays
+then cost about what hand-written float code costs, with no ``Value`` created.
+
+How it is made safe: the source is generated only from a closed table of per-rule
+templates (``autograd.tape_codegen`` for floats, ``autograd.tape_numpy`` for batches),
+chosen by the identity of the engine's own rules, and from numbers printed with ``repr``.
+No user text is ever compiled. A rule without a template (a custom primitive) is called
+through its own ``forward`` and ``derivative`` functions instead.
+
+What the tape sees, like ``jax.jit``:
+
+* The leaves made from ``example_inputs`` are the tape's inputs: pass new numbers on
+  each call. The ``Value``s in ``params`` (model parameters) are read fresh (their
+  ``.data``) on every call, so an optimizer's updates are seen. Every other leaf, such as
+  the ``1`` in ``1 + x`` or a ``Value`` made outside ``f``, is baked in as a constant.
+* Python control flow on ``.data`` (``if x.data > 0:``, ``max(x, y)``, ``float(x)``) is
+  frozen at trace time: the tape replays the branch taken for the example inputs. Ops
+  that branch inside their rule (``relu``, ``abs``, ``leaky_relu``) are fine, because the
+  rule's branch is evaluated again at each replay. ``Tape.check(*inputs)`` traces again
+  at new inputs and raises if the graph differs, which catches the frozen branch.
+* Domain errors behave like the ``math`` module in float replay (``log`` of a negative
+  number raises ``ValueError``); in batched replay they give nan or inf per example.
+
+Example:
+    >>> from autograd import Value, trace
+    >>> w = Value(3.0)
+    >>> tape = trace(lambda x, y: w * x * x + y.tanh(), 2.0, 0.0, params=[w])
+    >>> tape.value_and_grad(1.0, 0.0)  # d/dx, d/dy, then d/dw
+    (3.0, (6.0, 1.0, 1.0))
+    >>> w.data = 5.0  # parameters are read on every call
+    >>> tape(2.0, 0.0)
+    20.0
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from . import tape_codegen as cg
+from .backward import topological_order
+from .grad_mode import is_recording
+from .value import Value
+
+__all__ = ["Tape", "trace"]
+
+
+def _is_real(x: Any) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def _as_outputs(result: Any) -> tuple[tuple[Value, ...], bool]:
+    """f's result as a tuple of Values, and whether f returned several."""
+    if isinstance(result, Value):
+        return (result,), False
+    if _is_real(result):
+        return (Value(result),), False
+    if isinstance(result, (list, tuple)) and result:
+        outs = []
+        for i, item in enumerate(result):
+            if not isinstance(item, Value) and not _is_real(item):
+                raise TypeError(
+                    f"trace: f returned a sequence whose item {i} is a {type(item).__name__}; "
+                    "expected Values or numbers"
+                )
+            outs.append(item if isinstance(item, Value) else Value(item))
+        return tuple(outs), True
+    raise TypeError(
+        "trace: f must return a Value, a number or a non-empty list of them, "
+        f"got {type(result).__name__}"
+    )
+
+
+def _record(
+    outputs: Sequence[Value], inputs: Sequence[Value], params: Sequence[Value]
+) -> cg.Program:
+    """The program computing ``outputs`` from the ``inputs`` and ``params`` leaves."""
+    leaves = [*inputs, *params]
+    order: list[Value] = []
+    seen: set[Value] = set(leaves)
+    for out in outputs:
+        for node in topological_order(out):
+            if node not in seen:
+                seen.add(node)
+                order.append(node)
+    # A node that depends on no input or parameter is a constant: its value at trace time.
+    varying: set[Value] = set(leaves)
+    constants: list[Value] = []
+    ops: list[Value] = []
+    for node in order:
+        if any(p in varying for p in node.parents):
+            varying.add(node)
+            ops.append(node)
+        else:
+            constants.append(node)
+    slot = {node: i for i, node in enumerate([*leaves, *constants, *ops])}
+    return cg.Program(
+        n_inputs=len(inputs),
+        n_params=len(params),
+        constants=tuple(node.data for node in constants),
+        ops=tuple((node.rule, tuple(slot[p] for p in node.parents)) for node in ops),
+        outputs=tuple(slot[o] for o in outputs),
+    )
+
+
+def _same_program(a: cg.Program, b: cg.Program) -> bool:
+    # Constants compare by their bits, so nan equals nan and 0.0 differs from -0.0.
+    return (
+        a.ops == b.ops
+        and a.outputs == b.outputs
+        and [c.hex() for c in a.constants] == [c.hex() for c in b.constants]
+    )
+
+
+def _check_params(params: Iterable[Value]) -> tuple[Value, ...]:
+    if isinstance(params, Value) or not isinstance(params, Iterable):
+        raise TypeError(
+            f"trace: params must be a list of Values, got {type(params).__name__}; "
+            "for one parameter write params=[w]"
+        )
+    params = tuple(params)
+    seen: set[Value] = set()
+    for i, p in enumerate(params):
+        if not isinstance(p, Value):
+            raise TypeError(f"trace: params[{i}] must be a Value, got {type(p).__name__}")
+        if p.parents:
+            raise ValueError(
+                f"trace: params[{i}] was computed by op {p.op!r}; expected a leaf Value "
+                "(a parameter whose .data you set)"
+            )
+        if p in seen:
+            raise ValueError(f"trace: params[{i}] appears twice in params")
+        seen.add(p)
+    return params
+
+
+def _numbers(where: str, expected: int, given: Sequence[Any]) -> list[float]:
+    """The replay inputs as floats, with a clear error for a wrong count or type."""
+    if len(given) != expected:
+        raise ValueError(
+            f"{where}: the tape was traced with {expected} input(s), got {len(given)}; "
+            "trace again to change the number of inputs"
+        )
+    out = []
+    for i, x in enumerate(given):
+        if type(x) is not float:
+            if not _is_real(x):
+                raise TypeError(f"{where}: input {i} must be a number, got {type(x).__name__}")
+            x = float(x)
+        out.append(x)
+    return out
+
+
+def trace(f: Callable[..., Any], *example_inputs: float, params: Iterable[Value] = ()) -> Tape:
+    """Run ``f`` once on ``Value`` inputs and record its graph as a replayable ``Tape``.
+
+    Args:
+        f: a function of ``len(example_inputs)`` Values returning a Value (a scalar loss),
+            a number, or a list of them (several outputs).
+        *example_inputs: numbers to trace at; each becomes a fresh leaf passed to ``f``.
+            Python branches on ``.data`` inside ``f`` take the path these inputs pick.
+        params: leaf Values that ``f`` uses and whose ``.data`` may change between calls
+            (model parameters). They are read on every replay and get gradients too.
+
+    Returns:
+        The ``Tape``. Tracing costs one eager evaluation; compiling happens on first use.
+
+    Example:
+        >>> from autograd import trace
+        >>> tape = trace(lambda x: x * x + 1, 3.0)
+        >>> tape.value_and_grad(4.0)
+        (17.0, (8.0,))
+    """
+    if not callable(f):
+        raise TypeError(f"trace: f must be callable, got {type(f).__name__}")
+    if not is_recording():
+        raise RuntimeError("trace: called inside no_grad(), where ops record no graph")
+    xs = [
+        Value(x, label=f"x{i}")
+        for i, x in enumerate(_numbers("trace", len(example_inputs), example_inputs))
+    ]
+    params = _check_params(params)
+    outputs, multi = _as_outputs(f(*xs))
+    return Tape(f, _record(outputs, xs, params), params, multi)
+
+
+class Tape:
+    """A traced graph, replayable on new input numbers without building ``Value``s.
+
+    Made by ``trace``. Calling it gives the output(s); ``value_and_grad`` also gives the
+    gradients of the (scalar) output with respect to every input then every parameter.
+    ``batch`` and ``batch_value_and_grad`` replay it on NumPy arrays of examples.
+
+    Example:
+        >>> from autograd import trace
+        >>> tape = trace(lambda x, y: [x * y, x + y], 2.0, 3.0)
+        >>> tape(4.0, 5.0)
+        (20.0, 9.0)
+    """
+
+    def __init__(
+        self, f: Callable[..., Any], program: cg.Program, params: tuple[Value, ...], multi: bool
+    ):
+        self.f = f
+        self.program = program
+        self.params = params
+        self.multi_output = multi
+        self._compiled: dict[str, Callable] = {}
+
+    @property
+    def num_inputs(self) -> int:
+        """How many numbers each replay takes."""
+        return self.program.n_inputs
+
+    def __len__(self) -> int:
+        """The number of ops replayed (constants and leaves not counted)."""
+        return len(self.program.ops)
+
+    def __repr__(self) -> str:
+        return (
+            f"Tape({len(self)} ops, {self.num_inputs} inputs, {len(self.params)} params, "
+            f"{len(self.program.outputs)} output{'s' if self.multi_output else ''})"
+        )
+
+    # --- float replay ---------------------------------------------------------------------
+
+    def source(self, grad: bool = True, batched: bool = False, fast: bool = True) -> str:
+        """The generated Python source of a replay, for reading and debugging.
+
+        Args:
+            grad: the forward and reverse sweep (True) or the forward pass only.
+            batched: the NumPy replay rather than the float one.
+            fast: the float variant that calls raising C functions (``math.exp``)
+                inline; a replay where it raises reruns the exact variant.
+
+        Example:
+            >>> from autograd import trace
+            >>> print(trace(lambda x: x * x, 1.0).source(), end="")
+            def value_and_grad(v0, P, _n):
+                v1 = v0 * v0
+                g1 = 1.0
+                g0 = g1 * (v0)
+                g0 += g1 * (v0)
+                return v1, (g0, )
+        """
+        return self._generate(grad, batched, fast)[0]
+
+    def _generate(self, grad: bool, batched: bool, fast: bool) -> tuple[str, dict]:
+        name = "value_and_grad" if grad else "forward"
+        if batched:
+            from . import tape_numpy
+
+            source, names = cg.generate(self.program, tape_numpy.backend(self.program), grad, name)
+            return source, {**tape_numpy.namespace(), **names}
+        source, names = cg.generate(self.program, cg.float_backend(fast), grad, name)
+        return source, {**cg.float_namespace(), **names}
+
+    def _function(self, grad: bool, batched: bool, fast: bool = False) -> Callable:
+        key = (grad, batched, fast and not batched)
+        fn = self._compiled.get(key)
+        if fn is None:
+            if grad and self.multi_output:
+                raise ValueError(
+                    f"{'batch_' if batched else ''}value_and_grad: the tape has "
+                    f"{len(self.program.outputs)} outputs; gradients need one scalar output: "
+                    "trace a function that reduces them (for example their sum)"
+                )
+            source, names = self._generate(grad, batched, fast)
+            name = "value_and_grad" if grad else "forward"
+            fn = self._compiled[key] = cg.compile_program(source, names, name)
+        return fn
+
+    def _replay(self, grad: bool, xs: list[float]) -> Any:
+        params = tuple([p.data for p in self.params])
+        try:
+            return self._function(grad, False, fast=True)(*xs, params, 1)
+        except (ArithmeticError, ValueError):
+            # The fast variant raises where the engine gives inf or nan (exp(1000)), and
+            # where the engine raises too (1 / 0): the exact variant decides which.
+            return self._function(grad, False, fast=False)(*xs, params, 1)
+
+    def compile(self) -> Tape:
+        """Generate and compile the float replay now rather than on first call; returns self."""
+        self._function(False, False, fast=True)
+        if not self.multi_output:
+            self._function(True, False, fast=True)
+        return self
+
+    def __call__(self, *inputs: float) -> float | tuple[float, ...]:
+        """The output for new input numbers (a tuple if ``f`` returned several).
+
+        Example:
+            >>> from autograd import trace
+            >>> trace(lambda x: 2 * x, 1.0)(5.0)
+            10.0
+        """
+        out = self._replay(False, _numbers("Tape", self.program.n_inputs, inputs))
+        return out if self.multi_output else out[0]
+
+    def value_and_grad(self, *inputs: float) -> tuple[float, tuple[float, ...]]:
+        """The output and its gradients for new input numbers.
+
+        Args:
+            *inputs: one number per traced input.
+
+        Returns:
+            ``(value, grads)``: ``grads`` has d(value)/d(input) for each input, then
+            d(value)/d(param) for each parameter, in the order given to ``trace``. They
+            equal the eager engine's (same operations in the same order).
+
+        Example:
+            >>> from autograd import trace
+            >>> tape = trace(lambda x, y: x / y, 1.0, 2.0)
+            >>> tape.value_and_grad(3.0, 4.0)
+            (0.75, (0.25, -0.1875))
+        """
+        return self._replay(True, _numbers("value_and_grad", self.program.n_inputs, inputs))
+
+    def backward(self, *inputs: float) -> float:
+        """Replay at ``inputs`` and add the parameters' gradients to their ``.grad``.
+
+        What ``loss.backward()`` does for the parameters in eager mode (inputs, having no
+        ``Value``, get none). Returns the output value.
+
+        Example:
+            >>> from autograd import Value, trace
+            >>> w = Value(2.0)
+            >>> tape = trace(lambda x: w * x, 1.0, params=[w])
+            >>> tape.backward(3.0), w.grad
+            (6.0, 3.0)
+        """
+        value, grads = self.value_and_grad(*inputs)
+        for p, g in zip(self.params, grads[self.program.n_inputs :], strict=True):
+            p.grad += g
+        return value
+
+    def check(self, *inputs: float) -> None:
+        """Trace ``f`` again at ``inputs`` and raise if the graph differs from this tape.
+
+        The graph differs when ``f`` branches on ``.data`` (or turns a ``Value`` into a
+        number) and these inputs take another path: the tape would silently replay the
+        old one. Use it in tests, or on a few examples before a long run.
+
+        Raises:
+            ValueError: naming what differs.
+
+        Example:
+            >>> from autograd import trace
+            >>> tape = trace(lambda x: x * x if x.data > 0 else -x, 1.0)
+            >>> tape.check(2.0)
+            >>> tape.check(-2.0)
+            Traceback (most recent call last):
+            ...
+            ValueError: check: f records a different graph at these inputs than at trace time ...
+        """
+        xs = [
+            Value(x, label=f"x{i}")
+            for i, x in enumerate(_numbers("check", self.num_inputs, inputs))
+        ]
+        outputs, multi = _as_outputs(self.f(*xs))
+        again = _record(outputs, xs, self.params)
+        if multi != self.multi_output or not _same_program(again, self.program):
+            raise ValueError(
+                "check: f records a different graph at these inputs than at trace time "
+                f"({len(again.ops)} ops now, {len(self.program.ops)} traced): Python control "
+                "flow on .data, or a number taken from a Value, is frozen into a tape; trace "
+                "at these inputs, or write the branch with relu/abs/leaky_relu ops"
+            )
+
+    # --- batched replay (NumPy, the `fast` extra) ---------------------------------------
+
+    def batch(self, *inputs: Any) -> Any:
+        """The output(s) for a batch: each input a 1-D NumPy array of the same length.
+
+        Returns an array of shape (batch,) per output (a tuple of them for several).
+
+        Example:
+            >>> import numpy as np
+            >>> from autograd import trace
+            >>> trace(lambda x: x * x, 1.0).batch(np.array([1.0, 2.0, 3.0]))
+            array([1., 4., 9.])
+        """
+        from . import tape_numpy
+
+        return tape_numpy.run(self, inputs, grad=False)
+
+    def batch_value_and_grad(self, *inputs: Any) -> tuple[Any, tuple[Any, ...]]:
+        """Outputs and gradients over a batch of examples.
+
+        Args:
+            *inputs: one 1-D array (or sequence of numbers) per traced input, all of one
+                length ``batch``.
+
+        Returns:
+            ``(values, grads)``: ``values`` has shape (batch,); ``grads`` has, for each
+            input, the per-example gradients (shape (batch,)), then for each parameter
+            the gradient summed over the batch (a float: what a sum loss needs; divide by
+            the batch size for a mean).
+
+        Example:
+            >>> import numpy as np
+            >>> from autograd import Value, trace
+            >>> w = Value(2.0)
+            >>> tape = trace(lambda x: w * x * x, 1.0, params=[w])
+            >>> values, (dx, dw) = tape.batch_value_and_grad(np.array([1.0, 3.0]))
+            >>> values, dx, dw
+            (array([ 2., 18.]), array([ 4., 12.]), 10.0)
+        """
+        from . import tape_numpy
+
+        return tape_numpy.run(self, inputs, grad=True)
