@@ -211,7 +211,8 @@ class Tape:
         self.program = program
         self.params = params
         self.multi_output = multi
-        self._compiled: dict[str, Callable] = {}
+        self._compiled: dict[tuple[bool, bool], Callable] = {}
+        self._plan: Any = None  # the batched replay's plan, made on first use
 
     @property
     def num_inputs(self) -> int:
@@ -230,66 +231,69 @@ class Tape:
 
     # --- float replay ---------------------------------------------------------------------
 
-    def source(self, grad: bool = True, batched: bool = False, fast: bool = True) -> str:
-        """The generated Python source of a replay, for reading and debugging.
+    def source(self, grad: bool = True, fast: bool = True) -> str:
+        """The generated Python source of the float replay, for reading and debugging.
 
         Args:
             grad: the forward and reverse sweep (True) or the forward pass only.
-            batched: the NumPy replay rather than the float one.
-            fast: the float variant that calls raising C functions (``math.exp``)
-                inline; a replay where it raises reruns the exact variant.
+            fast: the variant that calls raising C functions (``math.exp``) inline; a
+                replay where it raises is run again with the exact variant.
 
         Example:
             >>> from autograd import trace
             >>> print(trace(lambda x: x * x, 1.0).source(), end="")
-            def value_and_grad(v0, P, _n):
+            def value_and_grad(v0, P):
                 v1 = v0 * v0
                 g1 = 1.0
                 g0 = g1 * (v0)
                 g0 += g1 * (v0)
                 return v1, (g0, )
         """
-        return self._generate(grad, batched, fast)[0]
+        return self._generate(grad, fast)[0]
 
-    def _generate(self, grad: bool, batched: bool, fast: bool) -> tuple[str, dict]:
+    def _generate(self, grad: bool, fast: bool) -> tuple[str, dict]:
         name = "value_and_grad" if grad else "forward"
-        if batched:
-            from . import tape_numpy
-
-            source, names = cg.generate(self.program, tape_numpy.backend(self.program), grad, name)
-            return source, {**tape_numpy.namespace(), **names}
-        source, names = cg.generate(self.program, cg.float_backend(fast), grad, name)
+        source, names = cg.generate(self.program, grad, fast, name)
         return source, {**cg.float_namespace(), **names}
 
-    def _function(self, grad: bool, batched: bool, fast: bool = False) -> Callable:
-        key = (grad, batched, fast and not batched)
-        fn = self._compiled.get(key)
+    def _check_single_output(self, where: str) -> None:
+        if self.multi_output:
+            raise ValueError(
+                f"{where}: the tape has {len(self.program.outputs)} outputs; gradients need "
+                "one scalar output: trace a function that reduces them (for example their sum)"
+            )
+
+    def _function(self, grad: bool, fast: bool) -> Callable:
+        fn = self._compiled.get((grad, fast))
         if fn is None:
-            if grad and self.multi_output:
-                raise ValueError(
-                    f"{'batch_' if batched else ''}value_and_grad: the tape has "
-                    f"{len(self.program.outputs)} outputs; gradients need one scalar output: "
-                    "trace a function that reduces them (for example their sum)"
-                )
-            source, names = self._generate(grad, batched, fast)
+            if grad:
+                self._check_single_output("value_and_grad")
+            source, names = self._generate(grad, fast)
             name = "value_and_grad" if grad else "forward"
-            fn = self._compiled[key] = cg.compile_program(source, names, name)
+            fn = self._compiled[grad, fast] = cg.compile_program(source, names, name)
         return fn
+
+    def _batch_plan(self) -> Any:
+        if self._plan is None:
+            from .tape_numpy import Plan
+
+            self._plan = Plan(self.program)
+        return self._plan
 
     def _replay(self, grad: bool, xs: list[float]) -> Any:
         params = tuple([p.data for p in self.params])
         try:
-            return self._function(grad, False, fast=True)(*xs, params, 1)
+            return self._function(grad, fast=True)(*xs, params)
         except (ArithmeticError, ValueError):
             # The fast variant raises where the engine gives inf or nan (exp(1000)), and
             # where the engine raises too (1 / 0): the exact variant decides which.
-            return self._function(grad, False, fast=False)(*xs, params, 1)
+            return self._function(grad, fast=False)(*xs, params)
 
     def compile(self) -> Tape:
         """Generate and compile the float replay now rather than on first call; returns self."""
-        self._function(False, False, fast=True)
+        self._function(False, fast=True)
         if not self.multi_output:
-            self._function(True, False, fast=True)
+            self._function(True, fast=True)
         return self
 
     def __call__(self, *inputs: float) -> float | tuple[float, ...]:

@@ -23,11 +23,9 @@ from .rules import Rule
 __all__ = [
     "FAST_FLOAT_TEMPLATES",
     "FLOAT_TEMPLATES",
-    "Backend",
     "Program",
     "Template",
     "compile_program",
-    "float_backend",
     "float_namespace",
     "generate",
 ]
@@ -73,14 +71,14 @@ FLOAT_TEMPLATES: dict[Rule, Template] = {
     r.TANH: Template("f_tanh({0})", ("1.0 - {o} * {o}",)),
     r.SIGMOID: Template("f_sigmoid({0})", ("{o} * (1.0 - {o})",)),
     r.RELU: Template(
-        "0.0 if {0} <= 0 else {0}",
-        ("1.0 if {0} > 0 else 0.0",),
-        ("{g} if {0} > 0 else 0.0 * {g}",),  # 1.0 * g is g and 0.0 * g is kept: exact
+        "0.0 if {0} <= 0.0 else {0}",
+        ("1.0 if {0} > 0.0 else 0.0",),
+        ("{g} if {0} > 0.0 else 0.0 * {g}",),  # 1.0 * g is g and 0.0 * g is kept: exact
     ),
     r.SOFTPLUS: Template("f_softplus({0})", ("f_sigmoid({0})",)),
     r.SIN: Template("f_sin({0})", ("f_cos({0})",)),
     r.COS: Template("f_cos({0})", ("-f_sin({0})",)),
-    r.ABS: Template("abs({0})", ("1.0 if {0} > 0 else (-1.0 if {0} < 0 else 0.0)",)),
+    r.ABS: Template("abs({0})", ("1.0 if {0} > 0.0 else (-1.0 if {0} < 0.0 else 0.0)",)),
 }
 
 
@@ -172,43 +170,19 @@ def float_template(rule: Rule, fast: bool = False) -> Template | None:
     if s is not None:
         S = literal(s)
         return Template(
-            f"{{0}} if {{0}} > 0 else {S} * {{0}}",
-            (f"1.0 if {{0}} > 0 else {S}",),
-            (f"{{g}} if {{0}} > 0 else {S} * {{g}}",),
+            f"{{0}} if {{0}} > 0.0 else {S} * {{0}}",
+            (f"1.0 if {{0}} > 0.0 else {S}",),
+            (f"{{g}} if {{0}} > 0.0 else {S} * {{g}}",),
         )
     return None
 
 
-class Backend(NamedTuple):
-    """What separates float replay from batched replay: which template a node gets,
-    how an untemplated rule is called, and how a gradient term is added up.
+def generate(program: Program, with_grad: bool, fast: bool, name: str) -> tuple[str, dict]:
+    """Source of ``name(*inputs, P)``: the outputs, and with ``with_grad`` the gradients.
 
-    Args:
-        template: ``template(rule, batched)``, the template or None (call the rule).
-        call: ``call(fname, args, batched)``, source calling an untemplated rule's
-            forward (or derivative) function on ``args``.
-        batched: ``batched(slot)``, whether the slot holds one number per example.
-        add: ``add(target, g, local, first, reduce, local_batched)``, the statement adding
-            ``g * local`` to gradient ``target``; ``reduce`` when a per-example gradient
-            flows into a parameter-only slot, whose gradient is the sum over the batch.
-        seed: ``seed(batched)``, the gradient of the output with respect to itself.
-        zero: ``zero(slot)``, the gradient of an input the output does not depend on.
-    """
-
-    template: Callable[[Rule, bool], Template | None]
-    call: Callable[[str, str, bool], str]
-    batched: Callable[[int], bool]
-    add: Callable[[str, str, str, bool, bool, bool], str]
-    seed: Callable[[bool], str]
-    zero: Callable[[int], str]
-
-
-def generate(program: Program, backend: Backend, with_grad: bool, name: str) -> tuple[str, dict]:
-    """Source of ``name(*inputs, P, _n)``: the outputs, and with ``with_grad`` the gradients.
-
-    ``P`` is the tuple of parameter values and ``_n`` the batch size (unused for floats).
-    The function returns the tuple of outputs, or ``(output, gradients)`` where the
-    gradients are those of the first output with respect to inputs then parameters.
+    ``P`` is the tuple of parameter values. The function returns the tuple of outputs, or
+    ``(output, gradients)``: those of the first output with respect to the inputs, then
+    the parameters. ``fast`` picks the templates that may raise (see Tape).
 
     Returns:
         ``(source, names)``: the text to compile and the rule functions it calls for
@@ -224,22 +198,21 @@ def generate(program: Program, backend: Backend, with_grad: bool, name: str) -> 
         return f"v{slot}"
 
     names: dict[str, Any] = {}
-    lines = [f"def {name}({''.join(f'v{i}, ' for i in range(n_in))}P, _n):"]
+    lines = [f"def {name}({''.join(f'v{i}, ' for i in range(n_in))}P):"]
     if n_par:
         lines.append(f"    {''.join(f'v{n_in + j}, ' for j in range(n_par))}= P")
     templates: list[Template | None] = []
     for i, (rule, parents) in enumerate(program.ops):
-        slot = first_op + i
-        args = ", ".join(ref(p) for p in parents)
-        t = backend.template(rule, backend.batched(slot))
+        args = [ref(p) for p in parents]
+        t = float_template(rule, fast)
         templates.append(t)
         if t is None:
             names[f"F{i}"] = rule.forward
             names[f"D{i}"] = rule.derivative
-            expr = backend.call(f"F{i}", args, backend.batched(slot))
+            expr = f"F{i}({', '.join(args)})"
         else:
-            expr = t.forward.format(*(ref(p) for p in parents))
-        lines.append(f"    v{slot} = {expr}")
+            expr = t.forward.format(*args)
+        lines.append(f"    v{first_op + i} = {expr}")
 
     outs = [ref(s) for s in program.outputs]
     if not with_grad:
@@ -249,7 +222,7 @@ def generate(program: Program, backend: Backend, with_grad: bool, name: str) -> 
     root = program.outputs[0]
     done: set[int] = set()  # slots whose gradient variable exists
     if not first_const <= root < first_op:
-        lines.append(f"    g{root} = {backend.seed(backend.batched(root))}")
+        lines.append(f"    g{root} = 1.0")
         done.add(root)
     for i in range(len(program.ops) - 1, -1, -1):
         slot = first_op + i
@@ -257,60 +230,36 @@ def generate(program: Program, backend: Backend, with_grad: bool, name: str) -> 
             continue  # the first output does not depend on it (it feeds another output)
         rule, parents = program.ops[i]
         t = templates[i]
-        batched = backend.batched(slot)
         args = [ref(p) for p in parents]
         if t is None:
-            call = backend.call(f"D{i}", ", ".join([f"v{slot}", *args]), batched)
-            lines.append(f"    l{slot} = {call}")
+            lines.append(f"    l{slot} = D{i}({', '.join([f'v{slot}', *args])})")
         for k, p in enumerate(parents):
             if first_const <= p < first_op:
                 continue  # constants need no gradient
-            if t is None:
-                local, local_batched = f"l{slot}[{k}]", batched
-            elif t.terms is not None and not (batched and not backend.batched(p)):
-                term = t.terms[k].format(*args, g=f"g{slot}")
-                # Only float slots get here: their gradients are numbers, += is safe.
-                lines.append(f"    g{p} {'=' if p not in done else '+='} {term}")
-                done.add(p)
-                continue
-            else:
-                local = t.local[k].format(*args, o=f"v{slot}")
-                local_batched = "{o}" in t.local[k] or any(
-                    f"{{{j}}}" in t.local[k] and backend.batched(q) for j, q in enumerate(parents)
-                )
-            reduce = batched and not backend.batched(p)
-            lines.append(
-                "    "
-                + backend.add(f"g{p}", f"g{slot}", local, p not in done, reduce, local_batched)
-            )
+            op = "+=" if p in done else "="
             done.add(p)
-    grads = [f"g{s}" if s in done else backend.zero(s) for s in range(first_const)]
+            if t is None:
+                lines.append(f"    g{p} {op} g{slot} * l{slot}[{k}]")
+            elif t.terms is not None:
+                lines.append(f"    g{p} {op} {t.terms[k].format(*args, g=f'g{slot}')}")
+            else:
+                lines.append(
+                    f"    {_add(f'g{p}', op, f'g{slot}', t.local[k].format(*args, o=f'v{slot}'))}"
+                )
+    grads = [f"g{s}" if s in done else "0.0" for s in range(first_const)]
     lines.append(f"    return {outs[0]}, ({''.join(g + ', ' for g in grads)})")
     return "\n".join(lines) + "\n", names
 
 
-def float_add(
-    target: str, g: str, local: str, first: bool, reduce: bool, local_batched: bool
-) -> str:
-    """The float statement adding ``g * local`` to ``target`` (the eager engine's
-    ``parent.grad += local * g``, with the two free cases, local = +-1, written out)."""
+def _add(target: str, op: str, g: str, local: str) -> str:
+    """``target op g * local``: the eager engine's ``parent.grad += local * g``, with the
+    two free cases (local is 1 or -1) written without a multiplication (exact: 1.0 * g
+    is g, and x + -1.0 * g is x - g)."""
     if local == "1.0":
-        return f"{target} = {g}" if first else f"{target} += {g}"
+        return f"{target} {op} {g}"
     if local == "-1.0":
-        return f"{target} = -{g}" if first else f"{target} -= {g}"
-    return f"{target} {'=' if first else '+='} {g} * ({local})"
-
-
-def float_backend(fast: bool) -> Backend:
-    """The backend of float replay: the exact templates, or the ``fast`` ones."""
-    return Backend(
-        template=lambda rule, batched: float_template(rule, fast),
-        call=lambda fname, args, batched: f"{fname}({args})",
-        batched=lambda slot: False,
-        add=float_add,
-        seed=lambda batched: "1.0",
-        zero=lambda slot: "0.0",
-    )
+        return f"{target} -= {g}" if op == "+=" else f"{target} = -{g}"
+    return f"{target} {op} {g} * ({local})"
 
 
 def compile_program(source: str, namespace: Mapping[str, Any], name: str) -> Callable:

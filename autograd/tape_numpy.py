@@ -1,18 +1,25 @@
-"""Batched replay of a tape with NumPy: one array operation per node for a whole batch.
+"""Batched replay of a tape with NumPy: whole groups of nodes per array operation.
 
-Each traced input becomes a 1-D array of examples; parameters stay scalars. A slot that
-depends on some input holds one number per example; a slot computed from parameters and
-constants only holds a plain float, computed once (with the float templates). Gradients of
-per-example slots are arrays; where one flows into a parameter-only slot it is summed over
-the batch on the spot (the chain rule is linear, so summing early or late is the same), so
-parameter gradients come out already summed, as a sum loss needs.
+Each traced input is a 1-D array of examples, and every node gets a row of a matrix
+(one column per example). Nodes that apply the same rule at the same depth of the graph
+(the 16 products of a neuron layer, the 16 additions that follow) do not depend on each
+other, so each such group is one NumPy call on a block of rows: a few hundred calls for
+micrograd's demo network instead of one per node. Parameters and constants stay scalars
+(a vector, broadcast along the examples).
 
-The source is generated from the closed template table below (keyed by the engine's own
-rules; see ``autograd.tape_codegen``); a rule without a template is applied example by
-example through its own ``forward`` and ``derivative`` functions. NumPy's ``exp``, ``log``
-and ``tanh`` may differ from the ``math`` module's in the last bit, so batched results
-agree with the eager engine to rounding, not bit for bit; domain errors give nan or inf
-per example instead of raising.
+The reverse sweep keeps one row per edge: a group writes ``g * local`` for each operand
+position into a block of edge rows, and a node's gradient is the sum of its edge rows,
+added in the eager engine's order (``np.add.reduceat`` over rows, one call per depth,
+taken when every child of that depth has written). Parameter gradients are the edge rows
+summed over the batch, as a sum loss needs.
+
+What each rule computes comes from the closed table below (NumPy functions, keyed by the
+identity of the engine's own rules); a rule without an entry (a user's custom primitive)
+is applied example by example through its own ``forward`` and ``derivative``. Nothing is
+generated from text here. Arithmetic, comparisons, ``sqrt`` and powers round as Python
+floats do, so those graphs give the eager engine's numbers; NumPy's ``exp``, ``log``,
+``tanh``, ``sin``... may differ from the ``math`` module's in the last bit. Domain errors
+give nan or inf per example instead of raising.
 
 NumPy is the ``fast`` extra: ``pip install 'chainrule[fast]'``.
 """
@@ -20,16 +27,15 @@ NumPy is the ``fast`` extra: ``pip install 'chainrule[fast]'``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import rules as r
 from . import tape_codegen as cg
-from .tape_codegen import Template, literal
 
 if TYPE_CHECKING:
     from .tape import Tape
 
-__all__ = ["NUMPY_TEMPLATES", "backend", "namespace", "run"]
+__all__ = ["Plan", "run"]
 
 
 def _numpy() -> Any:
@@ -42,119 +48,286 @@ def _numpy() -> Any:
     return numpy
 
 
-NUMPY_TEMPLATES: dict[r.Rule, Template] = {
-    r.ADD: Template("{0} + {1}", ("1.0", "1.0")),
-    r.SUB: Template("{0} - {1}", ("1.0", "-1.0")),
-    r.MUL: Template("{0} * {1}", ("{1}", "{0}")),
-    r.DIV: Template("{0} / {1}", ("1.0 / {1}", "-{o} / {1}")),
-    r.NEG: Template("-{0}", ("-1.0",)),
-    r.EXP: Template("np.exp({0})", ("{o}",)),
-    r.LOG: Template("np.log({0})", ("1.0 / {0}",)),
-    r.SQRT: Template("np.sqrt({0})", ("0.5 * (1.0 / {o})",)),
-    r.TANH: Template("np.tanh({0})", ("1.0 - {o} * {o}",)),
-    r.SIGMOID: Template("sigmoid({0})", ("{o} * (1.0 - {o})",)),
-    r.RELU: Template("np.maximum({0}, 0.0)", ("{0} > 0",)),
-    r.SOFTPLUS: Template("softplus({0})", ("sigmoid({0})",)),
-    r.SIN: Template("np.sin({0})", ("np.cos({0})",)),
-    r.COS: Template("np.cos({0})", ("-np.sin({0})",)),
-    r.ABS: Template("np.abs({0})", ("np.sign({0})",)),
-}
+# A rule as array code: forward(out, *operands) fills ``out``; local(out, *operands)
+# returns d(out)/d(operand) per operand, each an array or a number, exactly the float
+# expressions of the rule in autograd/rules.py.
+Kernel = tuple[Callable[..., Any], Callable[..., tuple]]
 
 
-def _template(rule: r.Rule, batched: bool) -> Template | None:
-    if not batched:
-        return cg.float_template(rule)  # parameter-only slots are plain floats
-    found = NUMPY_TEMPLATES.get(rule)
+def _kernels(np: Any) -> dict[r.Rule, Kernel]:
+    def sigmoid(x: Any) -> Any:
+        # The eager rule's two branches at once, so exp never overflows.
+        e = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+    def assign(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def forward(out: Any, *xs: Any) -> None:
+            out[...] = fn(*xs)
+
+        return forward
+
+    return {
+        r.ADD: (lambda out, a, b: np.add(a, b, out=out), lambda o, a, b: (1.0, 1.0)),
+        r.SUB: (lambda out, a, b: np.subtract(a, b, out=out), lambda o, a, b: (1.0, -1.0)),
+        r.MUL: (lambda out, a, b: np.multiply(a, b, out=out), lambda o, a, b: (b, a)),
+        r.DIV: (lambda out, a, b: np.divide(a, b, out=out), lambda o, a, b: (1.0 / b, -o / b)),
+        r.NEG: (lambda out, a: np.negative(a, out=out), lambda o, a: (-1.0,)),
+        r.EXP: (lambda out, a: np.exp(a, out=out), lambda o, a: (o,)),
+        r.LOG: (lambda out, a: np.log(a, out=out), lambda o, a: (1.0 / a,)),
+        r.SQRT: (lambda out, a: np.sqrt(a, out=out), lambda o, a: (0.5 * o**-1.0,)),
+        r.TANH: (lambda out, a: np.tanh(a, out=out), lambda o, a: (1.0 - o * o,)),
+        r.SIGMOID: (assign(sigmoid), lambda o, a: (o * (1.0 - o),)),
+        r.RELU: (lambda out, a: np.maximum(a, 0.0, out=out), lambda o, a: (a > 0,)),
+        r.SOFTPLUS: (
+            assign(lambda a: np.maximum(a, 0.0) + np.log1p(np.exp(-np.abs(a)))),
+            lambda o, a: (sigmoid(a),),
+        ),
+        r.SIN: (lambda out, a: np.sin(a, out=out), lambda o, a: (np.cos(a),)),
+        r.COS: (lambda out, a: np.cos(a, out=out), lambda o, a: (-np.sin(a),)),
+        r.ABS: (lambda out, a: np.abs(a, out=out), lambda o, a: (np.sign(a),)),
+    }
+
+
+def _kernel(np: Any, table: dict[r.Rule, Kernel], rule: r.Rule) -> Kernel:
+    found = table.get(rule)
     if found is not None:
         return found
     k = cg.constant_exponent(rule)
     if k is not None:
         if k == 0:
-            return Template("np.ones_like({0})", ("0.0",))
-        return Template(f"{{0}} ** {literal(k)}", (f"{literal(k)} * {{0}} ** {literal(k - 1)}",))
+            return (lambda out, a: out.fill(1.0)), (lambda o, a: (0.0,))
+        return (
+            lambda out, a: np.power(a, k, out=out),
+            lambda o, a: (k * a ** (k - 1),),
+        )
     s = cg.leaky_slope(rule)
     if s is not None:
-        return Template(
-            f"np.where({{0}} > 0, {{0}}, {literal(s)} * {{0}})",
-            (f"np.where({{0}} > 0, 1.0, {literal(s)})",),
+        return (
+            lambda out, a: np.copyto(out, np.where(a > 0, a, s * a)),
+            lambda o, a: (np.where(a > 0, 1.0, s),),
         )
-    return None
+    return _each_forward(np, rule.forward), _each_local(np, rule.derivative)
 
 
-def _add(target: str, g: str, local: str, first: bool, reduce: bool, local_batched: bool) -> str:
-    """Add ``g * local`` to ``target``; never in place, since gradient arrays are shared
-    (an add passes its gradient array on to both parents unchanged)."""
-    if reduce:
-        # A per-example gradient reaching a parameter-only slot: sum it over the batch.
-        if local_batched:
-            term = f"dot({g}, {local})"
-        elif local in ("1.0", "-1.0"):
-            term = f"{'-' if local == '-1.0' else ''}total({g})"
-        else:
-            term = f"({local}) * total({g})"
-    elif local == "1.0":
-        term = g
-    elif local == "-1.0":
-        term = f"-{g}"
-    else:
-        term = f"{g} * ({local})"
-    return f"{target} = {term}" if first else f"{target} = {target} + {term}"
+def _each_forward(np: Any, fn: Callable) -> Callable:
+    """An untemplated rule's forward, applied example by example."""
+
+    def forward(out: Any, *xs: Any) -> None:
+        cols = [np.broadcast_to(x, out.shape).ravel().tolist() for x in xs]
+        out[...] = np.array([fn(*row) for row in zip(*cols, strict=True)]).reshape(out.shape)
+
+    return forward
 
 
-def backend(program: cg.Program) -> cg.Backend:
-    """The batched backend for ``program``: which slots are per-example, and how to add."""
-    first_const = program.n_inputs + program.n_params
-    first_op = first_const + len(program.constants)
-    batched = [i < program.n_inputs for i in range(first_op)]
-    for _, parents in program.ops:
-        batched.append(any(batched[p] for p in parents))
-    return cg.Backend(
-        template=_template,
-        call=lambda fname, args, b: f"each({fname}, _n, {args})" if b else f"{fname}({args})",
-        batched=batched.__getitem__,
-        add=_add,
-        seed=lambda b: "np.ones(_n)" if b else "float(_n)",
-        zero=lambda slot: "np.zeros(_n)" if slot < program.n_inputs else "0.0",
-    )
+def _each_local(np: Any, fn: Callable) -> Callable:
+    """An untemplated rule's derivative, applied example by example."""
+
+    def local(o: Any, *xs: Any) -> tuple:
+        cols = [o.ravel().tolist(), *(np.broadcast_to(x, o.shape).ravel().tolist() for x in xs)]
+        rows = [fn(*row) for row in zip(*cols, strict=True)]
+        return tuple(
+            np.array([float(d) for d in col]).reshape(o.shape) for col in zip(*rows, strict=True)
+        )
+
+    return local
 
 
-def _each(fn: Callable, n: int, *args: Any) -> Any:
-    """Apply a float function example by example (for rules without a NumPy template).
+class Group(NamedTuple):
+    """Nodes with one rule at one depth: rows ``start:stop`` of the value matrix."""
 
-    Returns an array, or a tuple of arrays when ``fn`` returns tuples (a derivative).
+    start: int
+    stop: int
+    kernel: Kernel
+    # Per operand position: ("row", index) into the value matrix or ("scalar", index)
+    # into the vector of parameters and constants; an index is a slice where contiguous.
+    operands: tuple[tuple[str, Any], ...]
+    # Per operand position: the first edge row it writes, or None (constants only).
+    edges: tuple[int | None, ...]
+
+
+class Plan:
+    """How to replay one program on batches: groups, rows, edges and their order.
+
+    Built once per tape from its ``Program``; ``run`` then only makes NumPy calls.
     """
-    np = _numpy()
-    columns = [a.tolist() if isinstance(a, np.ndarray) else [a] * n for a in args]
-    results = [fn(*row) for row in zip(*columns, strict=True)]
-    if results and isinstance(results[0], tuple):
-        return tuple(np.array([float(x) for x in col]) for col in zip(*results, strict=True))
-    return np.array([float(x) for x in results])
+
+    def __init__(self, program: cg.Program) -> None:
+        np = self.np = _numpy()
+        table = _kernels(np)
+        n_in, n_par = program.n_inputs, program.n_params
+        first_const = n_in + n_par
+        first_op = first_const + len(program.constants)
+        self.n_inputs, self.n_params = n_in, n_par
+        self.constants = list(program.constants)
+        ops = program.ops
+
+        level = [0] * first_op
+        for _, parents in ops:
+            level.append(1 + max(level[p] for p in parents))
+
+        def in_rows(slot: int) -> bool:
+            return slot < n_in or slot >= first_op
+
+        # Group by (depth, rule, which operands are rows), in order of depth.
+        groups: dict[tuple, list[int]] = {}
+        for i, (rule, parents) in enumerate(ops):
+            key = (level[first_op + i], id(rule), tuple(in_rows(p) for p in parents))
+            groups.setdefault(key, []).append(i)
+        ordered = sorted(groups.items(), key=lambda item: item[0][0])
+
+        row = {s: s for s in range(n_in)}
+        scalar = {s: s - n_in for s in range(n_in, first_op)}
+        next_row = n_in
+        for _, members in ordered:
+            for i in members:
+                row[first_op + i] = next_row
+                next_row += 1
+        self.n_rows = next_row
+
+        # Edge rows, with the eager engine's order of adding them up: children in reverse
+        # topological order, operands left to right.
+        into_row: dict[int, list[tuple[tuple[int, int], int]]] = {}
+        into_param: dict[int, list[tuple[tuple[int, int], int]]] = {}
+        self.groups: list[Group] = []
+        self.levels: list[tuple[int, list[int]]] = []  # (depth, indices of its groups)
+        n_edges = 0
+        for (depth, _, pattern), members in ordered:
+            rule, _ = ops[members[0]]
+            operands, edges = [], []
+            for k, is_row in enumerate(pattern):
+                parents = [ops[i][1][k] for i in members]
+                index = [row[p] if is_row else scalar[p] for p in parents]
+                operands.append(("row" if is_row else "scalar", _as_slice(np, index)))
+                if not is_row and all(p >= first_const for p in parents):
+                    edges.append(None)  # constants only: no gradient wanted
+                    continue
+                edges.append(n_edges)
+                for m, (i, p) in enumerate(zip(members, parents, strict=True)):
+                    rank = (-i, k)
+                    if is_row:
+                        into_row.setdefault(row[p], []).append((rank, n_edges + m))
+                    elif p < first_const:
+                        into_param.setdefault(p - n_in, []).append((rank, n_edges + m))
+                n_edges += len(members)
+            group = Group(
+                row[first_op + members[0]],
+                row[first_op + members[-1]] + 1,
+                _kernel(np, table, rule),
+                tuple(operands),
+                tuple(edges),
+            )
+            if not self.levels or self.levels[-1][0] != depth:
+                self.levels.append((depth, []))
+            self.levels[-1][1].append(len(self.groups))
+            self.groups.append(group)
+        self.n_edges = n_edges
+
+        def gather(targets: list[int], edges: dict[int, list]) -> tuple[Any, Any, Any]:
+            """(targets that have edges, edge rows sorted by target then rank, offsets)."""
+            hit = [t for t in targets if t in edges]
+            perm, offsets = [], []
+            for t in hit:
+                offsets.append(len(perm))
+                perm.extend(e for _, e in sorted(edges[t]))
+            if len(perm) == len(hit):
+                # One edge per target (a chain of adds): a copy, no sum needed.
+                return _as_slice(np, hit), _as_slice(np, perm), None
+            return (
+                _as_slice(np, hit),
+                np.array(perm, dtype=np.intp),
+                np.array(offsets, dtype=np.intp),
+            )
+
+        # A depth's rows are contiguous: from its first group's start to its last's stop.
+        self.level_sums = [
+            gather(list(range(self.groups[gs[0]].start, self.groups[gs[-1]].stop)), into_row)
+            for _, gs in self.levels
+        ]
+        self.input_sums = gather(list(range(n_in)), into_row)
+        self.param_sums = gather(list(range(n_par)), into_param)
+        self.outputs = [
+            ("row", row[s]) if in_rows(s) else ("scalar", scalar[s]) for s in program.outputs
+        ]
+
+    def run(self, inputs: list[Any], params: list[float], grad: bool) -> Any:
+        """Outputs (and with ``grad`` the gradients of the first) for a batch of inputs."""
+        np = self.np
+        n = inputs[0].shape[0]
+        V = np.empty((self.n_rows, n))
+        for i, x in enumerate(inputs):
+            V[i] = x
+        S = np.array(params + self.constants, dtype=np.float64)
+        cache = []
+        for group in self.groups:
+            operands = [V[ix] if kind == "row" else S[ix][:, None] for kind, ix in group.operands]
+            group.kernel[0](V[group.start : group.stop], *operands)
+            if grad:
+                cache.append(operands)
+        outputs = [V[ix] if kind == "row" else np.full(n, S[ix]) for kind, ix in self.outputs]
+        if not grad:
+            return outputs
+        return outputs[0], self._backward(V, S, cache, n)
+
+    def _backward(self, V: Any, S: Any, cache: list, n: int) -> tuple:
+        np = self.np
+        kind, root = self.outputs[0]
+        if kind == "scalar" or root < self.n_inputs:
+            # The output is a leaf: its gradient is 1 for itself, 0 for everything else.
+            grads: list[Any] = [np.zeros(n) for _ in range(self.n_inputs)]
+            grads += [0.0] * self.n_params
+            if kind == "row":
+                grads[root] = np.ones(n)
+            elif root < self.n_params:
+                grads[self.n_inputs + root] = float(n)
+            return tuple(grads)
+        G = np.empty((self.n_rows, n))
+        E = np.empty((self.n_edges, n))
+        G[root] = 1.0
+        for (_, members), (hit, perm, offsets) in zip(
+            reversed(self.levels), reversed(self.level_sums), strict=True
+        ):
+            # Every depth but the output's: its children have all written their edges.
+            if offsets is not None:
+                G[hit] = np.add.reduceat(E[perm], offsets, axis=0)
+            elif hit is not _EMPTY:
+                G[hit] = E[perm]
+            for index in members:
+                group = self.groups[index]
+                g = G[group.start : group.stop]
+                locals_ = group.kernel[1](V[group.start : group.stop], *cache[index])
+                m = group.stop - group.start
+                for first, local in zip(group.edges, locals_, strict=True):
+                    if first is not None:
+                        np.multiply(g, local, out=E[first : first + m])
+        hit, perm, offsets = self.input_sums
+        GI = np.zeros((self.n_inputs, n))
+        if offsets is not None:
+            GI[hit] = np.add.reduceat(E[perm], offsets, axis=0)
+        elif hit is not _EMPTY:
+            GI[hit] = E[perm]
+        hit, perm, offsets = self.param_sums
+        GP = np.zeros(self.n_params)
+        if offsets is not None:
+            # Summed over the batch first, then the edges of each parameter in order.
+            GP[hit] = np.add.reduceat(E[perm].sum(axis=1), offsets)
+        elif hit is not _EMPTY:
+            GP[hit] = E[perm].sum(axis=1)
+        return (*GI, *GP.tolist())
 
 
-def namespace() -> dict[str, Any]:
-    """The names batched templates use (NumPy and a few stable helpers)."""
-    np = _numpy()
-
-    def sigmoid(x: Any) -> Any:
-        # The eager rule's two branches at once: exp never overflows.
-        e = np.exp(-np.abs(x))
-        return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-    def softplus(x: Any) -> Any:
-        return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
-
-    return {
-        **cg.float_namespace(),
-        "np": np,
-        "dot": np.dot,
-        "total": np.add.reduce,
-        "each": _each,
-        "sigmoid": sigmoid,
-        "softplus": softplus,
-    }
+_EMPTY = slice(0, 0)
 
 
-def _arrays(where: str, expected: int, given: Sequence[Any]) -> tuple[list[Any], int]:
+def _as_slice(np: Any, index: list[int]) -> Any:
+    """``index`` as a slice when it is a run of consecutive numbers (no copy when used)."""
+    if not index:
+        return _EMPTY
+    if index == list(range(index[0], index[0] + len(index))):
+        return slice(index[0], index[0] + len(index))
+    return np.array(index, dtype=np.intp)
+
+
+def _arrays(where: str, expected: int, given: Sequence[Any]) -> list[Any]:
     np = _numpy()
     if len(given) != expected:
         raise ValueError(
@@ -170,31 +343,27 @@ def _arrays(where: str, expected: int, given: Sequence[Any]) -> tuple[list[Any],
             raise ValueError(
                 f"{where}: input {i} must be 1-D (one number per example), got shape {a.shape}"
             )
-        if a.shape != arrays[0].shape if arrays else False:
+        if arrays and a.shape != arrays[0].shape:
             raise ValueError(
                 f"{where}: input {i} has {a.shape[0]} examples, input 0 has {arrays[0].shape[0]}"
             )
         arrays.append(a)
-    return arrays, arrays[0].shape[0]
+    return arrays
 
 
 def run(tape: Tape, inputs: Sequence[Any], grad: bool) -> Any:
     """Replay ``tape`` on a batch (``Tape.batch`` and ``Tape.batch_value_and_grad``)."""
     np = _numpy()
     where = "batch_value_and_grad" if grad else "batch"
-    arrays, n = _arrays(where, tape.num_inputs, inputs)
-    fn = tape._function(grad, True)
-    params = tuple([p.data for p in tape.params])
+    arrays = _arrays(where, tape.num_inputs, inputs)
+    if grad:
+        tape._check_single_output(where)
+    plan = tape._batch_plan()
+    params = [p.data for p in tape.params]
     with np.errstate(all="ignore"):
-        result = fn(*arrays, params, n)
+        result = plan.run(arrays, params, grad)
     if grad:
         value, grads = result
-        k = tape.num_inputs
-        return _per_example(np, value, n), (*grads[:k], *[float(g) for g in grads[k:]])
-    outs = tuple(_per_example(np, v, n) for v in result)
+        return value.copy(), grads
+    outs = tuple(v.copy() for v in result)
     return outs if tape.multi_output else outs[0]
-
-
-def _per_example(np: Any, value: Any, n: int) -> Any:
-    # An output that depends on no input is one number: give it to every example.
-    return value if isinstance(value, np.ndarray) else np.full(n, float(value))

@@ -239,7 +239,6 @@ def test_custom_rule_without_template_is_called():
 def test_constant_powers_and_leaky_relu_use_templates():
     tape = trace(lambda x: x**2 + x**-1.5 + x.leaky_relu(0.25) + x**0, 2.0)
     assert "F0" not in tape.source()
-    assert "F0" not in tape.source(batched=True)
     x = Value(1.7)
     y = x**2 + x**-1.5 + x.leaky_relu(0.25) + x**0
     y.backward()
@@ -265,7 +264,7 @@ def test_source_is_generated_from_our_templates_not_user_text():
     evil = Rule("x); import os; (", lambda x: x, lambda out, x: (1.0,))
     x_label = Value(1.0, label="__import__('os')")
     tape = trace(lambda x: _node(x.data, (x,), (1.0,), evil) * x_label, 1.0)
-    assert "import" not in tape.source() and "os" not in tape.source(batched=True)
+    assert "import" not in tape.source() and "os" not in tape.source()
 
 
 # --- batched replay ----------------------------------------------------------------------
