@@ -110,7 +110,7 @@ def pow_(x, k):
     try:
         return x**k
     except OverflowError:
-        return inf if x > 0 or (float(k).is_integer() and k % 2 == 0) else -inf
+        return inf if x > 0 or float(k).is_integer() and k % 2 == 0 else -inf
 
 
 def _pow_zero(x: float, k) -> float:
@@ -128,7 +128,7 @@ def _pow_forward(x: float, y: float) -> float:
     try:
         return x**y
     except OverflowError:
-        return inf if x > 0 or (float(y).is_integer() and y % 2 == 0) else -inf
+        return inf if x > 0 or float(y).is_integer() and y % 2 == 0 else -inf
 
 
 def _log_of_base(x, out):
