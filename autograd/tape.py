@@ -6,11 +6,18 @@ once on ``Value``s, records the graph's shape, and turns it into straight-line P
 one statement per node, then the reverse sweep, compiled once with ``compile()``. Replays
 then cost about what hand-written float code costs, with no ``Value`` created.
 
-How it is made safe: the source is generated only from a closed table of per-rule
-templates (``autograd.tape_codegen`` for floats, ``autograd.tape_numpy`` for batches),
-chosen by the identity of the engine's own rules, and from numbers printed with ``repr``.
-No user text is ever compiled. A rule without a template (a custom primitive) is called
-through its own ``forward`` and ``derivative`` functions instead.
+Why generating code is safe here: the source is built only from a closed table of
+per-rule templates (``autograd.tape_codegen``), chosen by the identity of the engine's own
+``Rule`` objects, and from numbers printed with ``repr``; labels, names and any other
+user text never reach ``compile``. A rule without a template (a user's custom primitive)
+is called through its own ``forward`` and ``derivative`` functions instead. The batched
+replay (``autograd.tape_numpy``, NumPy) generates no code: it runs a table of NumPy
+functions over groups of nodes.
+
+Float replay repeats the eager engine's float operations in the same order, so its values
+and gradients are the eager engine's, bit for bit. It runs a fast variant that calls
+raising C functions inline (``math.exp``); if that raises, the replay is run again with
+the exact variant, which gives the engine's inf or nan, or raises where the engine does.
 
 What the tape sees, like ``jax.jit``:
 
@@ -419,3 +426,24 @@ class Tape:
         from . import tape_numpy
 
         return tape_numpy.run(self, inputs, grad=True)
+
+    def batch_backward(self, *inputs: Any, scale: float = 1.0) -> Any:
+        """Replay on a batch and add ``scale`` times the summed parameter gradients to
+        each parameter's ``.grad``; returns the per-example outputs.
+
+        With ``scale=1 / batch_size`` this is ``loss.backward()`` for the mean of the
+        per-example losses, so an optimizer's ``step()`` can follow as in eager mode.
+
+        Example:
+            >>> from autograd import Value, trace
+            >>> w = Value(2.0)
+            >>> tape = trace(lambda x: (w * x - 1.0) ** 2, 0.0, params=[w])
+            >>> tape.batch_backward([1.0, 2.0], scale=0.5)  # mean of the two losses
+            array([1., 9.])
+            >>> w.grad  # (2 * 1 * 1 + 2 * 3 * 2) / 2
+            7.0
+        """
+        values, grads = self.batch_value_and_grad(*inputs)
+        for p, g in zip(self.params, grads[self.num_inputs :], strict=True):
+            p.grad += scale * g
+        return values

@@ -362,3 +362,29 @@ def test_batched_replay_without_numpy_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "numpy", None)
     with pytest.raises(ImportError, match=r"chainrule\[fast\]"):
         tape.batch([1.0])
+
+
+def test_batch_backward_is_the_mean_losses_backward():
+    w, b = Value(0.5), Value(0.1)
+    tape = trace(lambda x, y: (w * x + b - y) ** 2, 0.0, 0.0, params=[w, b])
+    xs, ys = [1.0, 2.0, -1.0], [0.0, 1.0, 2.0]
+    values = tape.batch_backward(xs, ys, scale=1 / 3)
+    grads = (w.grad, b.grad)
+    w.grad = b.grad = 0.0
+    loss = sum((w * x + b - y) ** 2 for x, y in zip(xs, ys, strict=True)) * (1 / 3)
+    loss.backward()
+    assert close(sum(values) / 3, loss.data)
+    assert close(grads[0], w.grad) and close(grads[1], b.grad)
+
+
+def test_batched_unused_input_gets_zero_gradient():
+    w = Value(3.0)
+    tape = trace(lambda x, y: w * y, 1.0, 1.0, params=[w])
+    values, (dx, dy, dw) = tape.batch_value_and_grad([1.0, 2.0], [4.0, 5.0])
+    assert values.tolist() == [12.0, 15.0]
+    assert dx.tolist() == [0.0, 0.0] and dy.tolist() == [3.0, 3.0] and dw == 9.0
+    # An output that is an input, and one that is a parameter.
+    _, (dx, dy, dw) = trace(lambda x, y: x, 1.0, 1.0, params=[w]).batch_value_and_grad([1.0], [2.0])
+    assert (dx.tolist(), dy.tolist(), dw) == ([1.0], [0.0], 0.0)
+    _, (dx, dy, dw) = trace(lambda x, y: w, 1.0, 1.0, params=[w]).batch_value_and_grad([1.0], [2.0])
+    assert (dx.tolist(), dy.tolist(), dw) == ([0.0], [0.0], 1.0)
