@@ -12,6 +12,7 @@ Example:
 from .backward import backward, grad, topological_order
 from .grad_mode import is_recording, no_grad
 from .rules import Rule
+from .sums import dot, total
 from .tape import Tape, trace
 from .value import Value
 
@@ -24,9 +25,11 @@ __all__ = [
     "Tape",
     "Value",
     "backward",
+    "dot",
     "grad",
     "is_recording",
     "no_grad",
     "topological_order",
+    "total",
     "trace",
 ]

@@ -7,7 +7,9 @@ here recurses, so a graph of any depth works at Python's default recursion limit
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
+from contextlib import contextmanager
 
 from .value import Value
 
@@ -25,35 +27,67 @@ def topological_order(root: Value) -> list[Value]:
         [1.0, 2.0, 2.0]
     """
     order: list[Value] = []
-    expanded: set[Value] = set()
-    emitted: set[Value] = set()
-    stack = [root]
+    seen = {root}
+    # Each entry is a node and the iterator over its parents still to visit.
+    stack = [(root, iter(root._parents))]
     while stack:
-        node = stack[-1]
-        if node not in expanded:
-            expanded.add(node)
-            for parent in node._parents:
-                if parent not in expanded:
-                    stack.append(parent)
+        node, parents = stack[-1]
+        for parent in parents:
+            if parent not in seen:
+                seen.add(parent)
+                stack.append((parent, iter(parent._parents)))
+                break
         else:
             stack.pop()
-            if node not in emitted:
-                emitted.add(node)
-                order.append(node)
+            order.append(node)
     return order
+
+
+@contextmanager
+def _collector_paused():
+    """Pause the cyclic garbage collector for the duration of a backward pass.
+
+    The traversal allocates a (node, iterator) pair per node; on a deep graph millions of
+    them are alive at once and the collector would scan them (and the whole graph) again
+    and again, for nothing: graphs and these temporaries hold no reference cycles. Pausing
+    is process-wide, so it is undone as soon as the pass ends, and left alone if the
+    collector was already off.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def backward(root: Value) -> None:
     """Fill ``.grad`` of every node ``root`` depends on; see ``Value.backward``."""
+    with _collector_paused():
+        _backward(root)
+
+
+def _backward(root: Value) -> None:
     order = topological_order(root)
     for node in order:
         if node._parents:
             node.grad = 0.0
     root.grad += 1.0
     for node in reversed(order):
+        parents = node._parents
+        if not parents:
+            continue
         g = node.grad
-        for parent, local in zip(node._parents, node._local):
-            parent.grad += local * g
+        local = node._local
+        # Unrolled for one and two parents (nearly every node): zip() costs twice as much.
+        parents[0].grad += local[0] * g
+        n = len(parents)
+        if n == 2:
+            parents[1].grad += local[1] * g
+        elif n > 2:
+            for i in range(1, n):
+                parents[i].grad += local[i] * g
 
 
 def grad(
@@ -96,6 +130,11 @@ def grad(
         if not isinstance(x, Value):
             raise TypeError(f"grad: inputs[{i}] must be a Value, got {type(x).__name__}")
 
+    with _collector_paused():
+        return _grad(output, inputs, create_graph, allow_unused)
+
+
+def _grad(output: Value, inputs: tuple, create_graph: bool, allow_unused: bool) -> tuple:
     order = topological_order(output)
     reached = set(order)
     for i, x in enumerate(inputs):
@@ -113,11 +152,9 @@ def grad(
         g = grads[node] if node in wanted else grads.pop(node)
         if not node._parents:
             continue
-        if create_graph:
-            local = node._rule.derivative(node, *node._parents)
-        else:
-            local = node._local
-        for parent, d in zip(node._parents, local):
+        # create_graph re-runs the rule on Values, so the derivative is itself a graph.
+        local = node._rule.derivative(node, *node._parents) if create_graph else node._local
+        for parent, d in zip(node._parents, local, strict=True):
             if parent in grads:
                 grads[parent] = grads[parent] + d * g
             else:

@@ -13,6 +13,7 @@ cheapest in terms of it (exp' is exp itself, tanh' is 1 - tanh**2).
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -101,16 +102,18 @@ def pow_(x, k):
     inf instead of OverflowError. Used inside derivatives, where an infinite slope is the
     honest answer (sqrt'(0) = +inf); the forward pass rejects 0 ** negative itself.
     """
+    if type(x) is float:
+        if x == 0 and k < 0:
+            return _pow_zero(x, k)
+        try:
+            return x**k
+        except OverflowError:
+            return _pow_forward(x, k)
     if not _is_float(x):
         if x.data == 0 and k < 0:
             return _pow_zero(x.data, k)
         return x**k
-    if x == 0 and k < 0:
-        return _pow_zero(x, k)
-    try:
-        return x**k
-    except OverflowError:
-        return inf if x > 0 or float(k).is_integer() and k % 2 == 0 else -inf
+    return pow_(float(x), k)
 
 
 def _pow_zero(x: float, k) -> float:
@@ -128,7 +131,8 @@ def _pow_forward(x: float, y: float) -> float:
     try:
         return x**y
     except OverflowError:
-        return inf if x > 0 or float(y).is_integer() and y % 2 == 0 else -inf
+        # Only |result| > max float gets here; its sign is negative for x < 0 and odd y.
+        return -inf if x < 0 and float(y) % 2 == 1 else inf
 
 
 def _log_of_base(x, out):
@@ -146,11 +150,11 @@ def _sign(x):
 # ---------------------------------------------------------------------------------------
 # The table. Every op in chainrule is one of these lines.
 
-ADD = Rule("+", lambda x, y: x + y, lambda out, x, y: (1.0, 1.0))
-SUB = Rule("-", lambda x, y: x - y, lambda out, x, y: (1.0, -1.0))
-MUL = Rule("*", lambda x, y: x * y, lambda out, x, y: (y, x))
-DIV = Rule("/", lambda x, y: x / y, lambda out, x, y: (1.0 / y, -out / y))
-NEG = Rule("neg", lambda x: -x, lambda out, x: (-1.0,))
+ADD = Rule("+", operator.add, lambda out, x, y: (1.0, 1.0))
+SUB = Rule("-", operator.sub, lambda out, x, y: (1.0, -1.0))
+MUL = Rule("*", operator.mul, lambda out, x, y: (y, x))
+DIV = Rule("/", operator.truediv, lambda out, x, y: (1.0 / y, -out / y))
+NEG = Rule("neg", operator.neg, lambda out, x: (-1.0,))
 POW = Rule("**", _pow_forward, lambda out, x, y: (y * pow_(x, y - 1), _log_of_base(x, out)))
 EXP = Rule("exp", exp_, lambda out, x: (out,))
 LOG = Rule("log", math.log, lambda out, x: (1.0 / x,))
@@ -163,16 +167,50 @@ SIN = Rule("sin", sin_, lambda out, x: (cos_(x),))
 COS = Rule("cos", cos_, lambda out, x: (-sin_(x),))
 ABS = Rule("abs", abs, lambda out, x: (_sign(x),))
 
+# Many-input ops: one node instead of a chain of n - 1 binary ones. math.fsum rounds the
+# exact sum once, so the result does not depend on the order of the terms (nor on the
+# Python version: builtin sum() of floats changed its rounding in 3.12).
+TOTAL = Rule("sum", lambda *v: math.fsum(v), lambda out, *v: (1.0,) * len(v))
+# dot's inputs are (a_1 .. a_n, b_1 .. b_n); d/da_i = b_i and d/db_i = a_i.
+DOT = Rule("dot", lambda *v: _dot(v), lambda out, *v: v[len(v) // 2 :] + v[: len(v) // 2])
+
+
+def _dot(v: tuple) -> float:
+    n = len(v) // 2
+    return math.fsum(map(operator.mul, v[:n], v[n:]))
+
 
 # Ops with a constant parameter get one rule per distinct constant, shared by every node
 # that uses it (a cache, not a closure per node): `x ** 2` and `x ** 3` are two rules.
-@lru_cache(maxsize=1024)
+_powers: dict[float, Rule] = {}
+
+
 def power(k: float) -> Rule:
-    """The rule for ``x ** k`` with a constant exponent ``k``."""
+    """The rule for ``x ** k`` with a constant exponent ``k`` (cached per ``k``)."""
+    rule = _powers.get(k)
+    if rule is None:
+        if len(_powers) >= 1024:  # a program sweeping exponents must not grow this forever
+            _powers.clear()
+        rule = _powers[k] = _power_rule(float(k))
+    return rule
+
+
+def _power_rule(k: float) -> Rule:
     if k == 0:
         return Rule("**0", lambda x: 1.0, lambda out, x: (0.0,))
-    name = f"**{k:g}"
-    return Rule(name, lambda x: _pow_forward(x, k), lambda out, x: (k * pow_(x, k - 1),))
+    if k == 2:
+        # The most common power (squares in losses): x * x is correctly rounded, cannot
+        # raise OverflowError, and 2 * x is exactly 2 * x ** 1.
+        return Rule("**2", lambda x: x * x, lambda out, x: (2.0 * x,))
+    km1 = k - 1
+
+    def forward(x: float) -> float:
+        try:
+            return x**k
+        except OverflowError:
+            return _pow_forward(x, k)
+
+    return Rule(f"**{k:g}", forward, lambda out, x: (k * pow_(x, km1),))
 
 
 @lru_cache(maxsize=64)

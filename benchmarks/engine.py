@@ -1,0 +1,289 @@
+"""chainrule's engine against micrograd 0.1.0, measured in one process, printed as ratios.
+
+Run with `make bench` (installs micrograd into .venv; it is never a dependency), or
+`.venv/bin/python benchmarks/engine.py [--quick]`. Both engines run the same workloads,
+alternately, and each figure is the best of several repetitions, so that load from other
+processes on a shared machine hurts both sides alike.
+
+Workloads (issue #2):
+  dag    random expression DAG: 20,000 ops over 100 inputs (+, *, relu, **2; operands
+         drawn from the last 50 nodes), forward + backward, per node; garbage collector
+         paused in the timed region, and running (graph freed inside the timed region).
+  train  micrograd's demo training step: MLP 2-16-16-1 ReLU, 100 two-moons points, mean
+         hinge loss + 1e-4 * sum of squared parameters, full batch, one SGD step.
+  chain  a 1,000,000-deep chain, forward + backward (micrograd needs its recursion limit
+         raised to run it at all).
+  memory bytes per node (tracemalloc) of a chain of binary ops, after forward.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import math
+import random
+import sys
+import threading
+import time
+import tracemalloc
+from collections.abc import Callable
+
+import autograd
+
+try:
+    import micrograd.engine
+    import micrograd.nn
+except ImportError:  # pragma: no cover - the benchmark's own requirement
+    sys.exit("benchmarks/engine.py needs micrograd 0.1.0: run `make bench`")
+
+OURS = autograd.Value
+THEIRS = micrograd.engine.Value
+
+
+def dag_spec(n_ops: int = 20_000, n_inputs: int = 100, window: int = 50, seed: int = 0):
+    """The random DAG as data: inputs, then (op, i, j) over earlier node indices.
+
+    Unchecked, repeated squaring overflows within a few hundred ops (micrograd then
+    raises OverflowError), so a draw whose result would leave [-4, 4] is drawn again.
+    """
+    rng = random.Random(seed)
+    inputs = [rng.uniform(-1.0, 1.0) for _ in range(n_inputs)]
+    values = list(inputs)
+    apply = {
+        "+": lambda a, b: a + b,
+        "*": lambda a, b: a * b,
+        "r": lambda a, b: max(a, 0.0),
+        "2": lambda a, b: a * a,
+    }
+    ops = []
+    for k in range(n_inputs, n_inputs + n_ops):
+        lo = max(0, k - window)
+        while True:
+            op, i, j = rng.choice("+*r2"), rng.randrange(lo, k), rng.randrange(lo, k)
+            v = apply[op](values[i], values[j])
+            if abs(v) <= 4.0:
+                break
+        values.append(v)
+        ops.append((op, i, j))
+    return inputs, ops
+
+
+def build_dag(value_cls, spec):
+    inputs, ops = spec
+    nodes = [value_cls(x) for x in inputs]
+    append = nodes.append
+    for op, i, j in ops:
+        a = nodes[i]
+        if op == "+":
+            append(a + nodes[j])
+        elif op == "*":
+            append(a * nodes[j])
+        elif op == "r":
+            append(a.relu())
+        else:
+            append(a**2)
+    return nodes
+
+
+def dag_step(value_cls, spec) -> list:
+    nodes = build_dag(value_cls, spec)
+    # Backward from the sum of the last 50 nodes, so that most of the DAG is reached.
+    root = nodes[-50]
+    for node in nodes[-49:]:
+        root = root + node
+    root.backward()
+    nodes.append(root)
+    return nodes
+
+
+def time_dag(value_cls, spec, collect: bool, loops: int = 5) -> float:
+    """Seconds per forward + backward of the DAG.
+
+    With the collector paused, one run after a full collection, the graph freed after the
+    timed region (micrograd's cyclic graph would not be freed inside it anyway). With it
+    running, the mean of several back-to-back runs, as in a training loop: the
+    collections each run triggers, and freeing each graph, are inside the timed region.
+    """
+    gc.collect()
+    if not collect:
+        gc.disable()
+        try:
+            t0 = time.perf_counter()
+            graph = dag_step(value_cls, spec)
+            elapsed = time.perf_counter() - t0
+            del graph
+            return elapsed
+        finally:
+            gc.enable()
+    dag_step(value_cls, spec)  # reach the steady state: garbage of one run pending
+    t0 = time.perf_counter()
+    for _ in range(loops):
+        dag_step(value_cls, spec)
+    return (time.perf_counter() - t0) / loops
+
+
+def moons(n: int = 100, noise: float = 0.1, seed: int = 1):
+    rng = random.Random(seed)
+    xs, ys = [], []
+    for i in range(n):
+        t = math.pi * (i % (n // 2)) / (n // 2 - 1)
+        if i < n // 2:
+            x, y, label = math.cos(t), math.sin(t), 1.0
+        else:
+            x, y, label = 1 - math.cos(t), 0.5 - math.sin(t), -1.0
+        xs.append((x + rng.gauss(0, noise), y + rng.gauss(0, noise)))
+        ys.append(label)
+    return xs, ys
+
+
+class OurNeuron:
+    """micrograd's neuron, written on chainrule's Value (until nn/ exists)."""
+
+    def __init__(self, nin: int, rng: random.Random, nonlin: bool):
+        self.w = [OURS(rng.uniform(-1, 1)) for _ in range(nin)]
+        self.b = OURS(0.0)
+        self.nonlin = nonlin
+
+    def __call__(self, x):
+        act = autograd.dot(self.w, x) + self.b
+        return act.relu() if self.nonlin else act
+
+    def parameters(self):
+        return [*self.w, self.b]
+
+
+class OurMLP:
+    def __init__(self, nin: int, nouts: list[int], seed: int = 0):
+        rng = random.Random(seed)
+        sizes = [nin, *nouts]
+        self.layers = [
+            [OurNeuron(sizes[i], rng, i != len(nouts) - 1) for _ in range(sizes[i + 1])]
+            for i in range(len(nouts))
+        ]
+
+    def __call__(self, x):
+        for layer in self.layers:
+            x = [n(x) for n in layer]
+        return x[0]
+
+    def parameters(self):
+        return [p for layer in self.layers for n in layer for p in n.parameters()]
+
+
+def train_step(model, value_cls, X, Y) -> None:
+    """micrograd demo.ipynb's step: hinge loss + 1e-4 L2, backward, SGD.
+
+    The same function for both engines, each written as its users would: micrograd's with
+    sum(), chainrule's with its one-node sums (autograd.total, autograd.dot).
+    """
+    ours = value_cls is OURS
+    add_up = autograd.total if ours else sum
+    inputs = [[value_cls(a), value_cls(b)] for a, b in X]
+    scores = [model(x) for x in inputs]
+    losses = [(1 + -yi * si).relu() for yi, si in zip(Y, scores)]
+    data_loss = add_up(losses) * (1.0 / len(losses))
+    params = model.parameters()
+    squares = autograd.dot(params, params) if ours else sum(p * p for p in params)
+    reg_loss = 1e-4 * squares
+    total = data_loss + reg_loss
+    for p in model.parameters():
+        p.grad = 0.0
+    total.backward()
+    for p in model.parameters():
+        p.data -= 0.5 * p.grad
+
+
+def time_train(model, value_cls, data) -> float:
+    t0 = time.perf_counter()
+    train_step(model, value_cls, *data)
+    return time.perf_counter() - t0
+
+
+def time_chain(value_cls, depth: int) -> float:
+    gc.collect()
+    t0 = time.perf_counter()
+    x = value_cls(0.5)
+    c = value_cls(1.0000001)
+    y = x
+    for _ in range(depth):
+        y = y * c
+    y.backward()
+    del y
+    return time.perf_counter() - t0
+
+
+def in_big_stack(fn: Callable[[], float]) -> float:
+    """Run fn in a thread with a large C stack and recursion limit (micrograd recurses)."""
+    result: list[float] = []
+    old_limit = sys.getrecursionlimit()
+    threading.stack_size(512 * 1024 * 1024)
+    sys.setrecursionlimit(10_000_000)
+    try:
+        thread = threading.Thread(target=lambda: result.append(fn()))
+        thread.start()
+        thread.join()
+    finally:
+        sys.setrecursionlimit(old_limit)
+        threading.stack_size(0)
+    return result[0]
+
+
+def bytes_per_node(value_cls, n: int = 100_000) -> float:
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    x = value_cls(0.5)
+    c = value_cls(1.0)
+    y = x
+    for _ in range(n):
+        y = y * c
+    used = tracemalloc.get_traced_memory()[0] - base
+    tracemalloc.stop()
+    del y
+    return used / n
+
+
+def best(fn: Callable[[], float], reps: int) -> float:
+    return min(fn() for _ in range(reps))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    args = parser.parse_args()
+    reps = 3 if args.quick else 7
+
+    spec = dag_spec()
+    n_nodes = len(spec[1])
+    rows = []
+
+    for collect, name in ((False, "dag fwd+bwd, gc paused"), (True, "dag fwd+bwd, gc running")):
+        ours = theirs = math.inf
+        for _ in range(reps):
+            ours = min(ours, time_dag(OURS, spec, collect))
+            theirs = min(theirs, in_big_stack(lambda c=collect: time_dag(THEIRS, spec, c)))
+        rows.append((name, ours / n_nodes * 1e6, theirs / n_nodes * 1e6, "us/node"))
+
+    data = moons()
+    ours_model = OurMLP(2, [16, 16, 1])
+    theirs_model = micrograd.nn.MLP(2, [16, 16, 1])
+    ours = theirs = math.inf
+    for _ in range(reps):
+        ours = min(ours, time_train(ours_model, OURS, data))
+        theirs = min(theirs, time_train(theirs_model, THEIRS, data))
+    rows.append(("demo training step, gc running", ours * 1e3, theirs * 1e3, "ms"))
+
+    depth = 1_000_000
+    ours = best(lambda: time_chain(OURS, depth), 1 if args.quick else 2)
+    theirs = best(lambda: in_big_stack(lambda: time_chain(THEIRS, depth)), 1 if args.quick else 2)
+    rows.append(("1,000,000-deep chain", ours, theirs, "s"))
+
+    rows.append(("memory per binary-op node", bytes_per_node(OURS), bytes_per_node(THEIRS), "B"))
+
+    print(f"{'workload':34} {'chainrule':>12} {'micrograd':>12}  {'speed-up':>9}")
+    for name, ours, theirs, unit in rows:
+        print(f"{name:34} {ours:9.3f} {unit:<3}{theirs:9.3f} {unit:<3} {theirs / ours:8.2f}x")
+
+
+if __name__ == "__main__":
+    main()
