@@ -108,6 +108,7 @@ def float_namespace() -> dict[str, Any]:
         "f_pow": r.POW.forward,
         "pow_": r.pow_,
         "exp": math.exp,
+        "fsum": math.fsum,
         "sin": math.sin,
         "cos": math.cos,
         "inf": r.inf,
@@ -149,22 +150,30 @@ def leaky_slope(rule: Rule) -> float | None:
     return slope if r.leaky_relu(slope) is rule else None
 
 
-def float_template(rule: Rule, fast: bool = False) -> Template | None:
-    """The float template for ``rule`` (None: call its functions), exact or ``fast``."""
+def float_template(rule: Rule, fast: bool = False, arity: int = 1) -> Template | None:
+    """The float template for ``rule`` with ``arity`` parents (None: call its functions),
+    exact or ``fast``."""
     found = (fast and FAST_FLOAT_TEMPLATES.get(rule)) or FLOAT_TEMPLATES.get(rule)
     if found is not None:
         return found
+    if rule is r.TOTAL:
+        # fsum over the same floats in the same order: the eager result, bit for bit.
+        terms = "".join(f"{{{i}}}, " for i in range(arity))
+        return Template(f"fsum(({terms}))", ("1.0",) * arity)
+    if rule is r.DOT:
+        n = arity // 2
+        products = "".join(f"{{{i}}} * {{{i + n}}}, " for i in range(n))
+        local = tuple(f"{{{i + n}}}" for i in range(n)) + tuple(f"{{{i}}}" for i in range(n))
+        return Template(f"fsum(({products}))", local)
     k = constant_exponent(rule)
     if k is not None:
         K, K1 = literal(k), literal(k - 1)
         if k == 0:
             return Template("1.0", ("0.0",))
+        if k == 2:
+            return Template("{0} * {0}", ("2.0 * {0}",))  # the engine's rule for squares
         if not fast:
             return Template(f"f_pow({{0}}, {K})", (f"{K} * pow_({{0}}, {K1})",))
-        if k == 2:
-            # x ** 1.0 is exactly x, and x * x is the correctly rounded square (pow may
-            # differ from it in the last bit, rarely): what hand-written code does.
-            return Template("{0} * {0}", ("2.0 * {0}",))
         return Template(f"{{0}} ** {K}", (f"{K} * {{0}} ** {K1}",))
     s = leaky_slope(rule)
     if s is not None:
@@ -204,7 +213,7 @@ def generate(program: Program, with_grad: bool, fast: bool, name: str) -> tuple[
     templates: list[Template | None] = []
     for i, (rule, parents) in enumerate(program.ops):
         args = [ref(p) for p in parents]
-        t = float_template(rule, fast)
+        t = float_template(rule, fast, len(parents))
         templates.append(t)
         if t is None:
             names[f"F{i}"] = rule.forward

@@ -88,14 +88,35 @@ def _kernels(np: Any) -> dict[r.Rule, Kernel]:
     }
 
 
-def _kernel(np: Any, table: dict[r.Rule, Kernel], rule: r.Rule) -> Kernel:
+def _kernel(np: Any, table: dict[r.Rule, Kernel], rule: r.Rule, arity: int) -> Kernel:
     found = table.get(rule)
     if found is not None:
         return found
+    if rule is r.TOTAL:
+
+        def total(out: Any, *xs: Any) -> None:
+            terms = np.empty((arity, *out.shape))
+            for i, x in enumerate(xs):
+                terms[i] = x
+            _accurate_sum(np, terms, out)
+
+        return total, lambda o, *xs: (1.0,) * arity
+    if rule is r.DOT:
+        n = arity // 2
+
+        def dot(out: Any, *xs: Any) -> None:
+            products = np.empty((n, *out.shape))
+            for i in range(n):
+                np.multiply(xs[i], xs[i + n], out=products[i])
+            _accurate_sum(np, products, out)
+
+        return dot, lambda o, *xs: xs[n:] + xs[:n]
     k = cg.constant_exponent(rule)
     if k is not None:
         if k == 0:
             return (lambda out, a: out.fill(1.0)), (lambda o, a: (0.0,))
+        if k == 2:  # the engine's rule for squares: x * x and 2 * x
+            return (lambda out, a: np.multiply(a, a, out=out)), (lambda o, a: (2.0 * a,))
         return (
             lambda out, a: np.power(a, k, out=out),
             lambda o, a: (k * a ** (k - 1),),
@@ -107,6 +128,25 @@ def _kernel(np: Any, table: dict[r.Rule, Kernel], rule: r.Rule) -> Kernel:
             lambda o, a: (np.where(a > 0, 1.0, s),),
         )
     return _each_forward(np, rule.forward), _each_local(np, rule.derivative)
+
+
+def _accurate_sum(np: Any, terms: Any, out: Any) -> None:
+    """Sum ``terms`` along axis 0 into ``out`` as if in twice the precision, then round.
+
+    The engine sums ``total`` and ``dot`` with ``math.fsum`` (correctly rounded); NumPy has
+    no such sum, so pairs are added with their exact rounding errors kept (TwoSum) and the
+    errors added back at the end. That is ``fsum``'s result except in sums so ill
+    conditioned that cancellation loses some 100 bits.
+    """
+    error = np.zeros(out.shape)
+    while terms.shape[0] > 1:
+        half = terms.shape[0] // 2
+        a, b = terms[:half], terms[half : 2 * half]
+        s = a + b
+        z = s - a
+        error += ((a - (s - z)) + (b - z)).sum(axis=0)
+        terms = np.concatenate([s, terms[2 * half :]]) if terms.shape[0] % 2 else s
+    np.add(terms[0], error, out=out)
 
 
 def _each_forward(np: Any, fn: Callable) -> Callable:
@@ -212,7 +252,7 @@ class Plan:
             group = Group(
                 row[first_op + members[0]],
                 row[first_op + members[-1]] + 1,
-                _kernel(np, table, rule),
+                _kernel(np, table, rule, len(pattern)),
                 tuple(operands),
                 tuple(edges),
             )
