@@ -15,13 +15,14 @@ from collections.abc import Callable
 from contextvars import ContextVar, Token
 from typing import Any, TypeVar
 
-__all__ = ["is_recording", "no_grad"]
+__all__ = ["adjust_new_node", "is_recording", "no_grad"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _recording: ContextVar[bool] = ContextVar("chainrule_recording", default=True)
 _lock = threading.Lock()
-# How many no_grad blocks are open in any thread or task. Ops read it on their fast path.
+# How many no_grad blocks are open in any thread or task. Ops read it on their fast path:
+# while it is 0, no node needs adjust_new_node.
 open_blocks = 0
 
 
@@ -36,6 +37,13 @@ def is_recording() -> bool:
         True
     """
     return open_blocks == 0 or _recording.get()
+
+
+def adjust_new_node(node: Any) -> None:
+    """Called for each new node while some block is open: inside no_grad, cut its edges."""
+    if not _recording.get():
+        node._parents = node._local = ()
+        node._rule = None
 
 
 class no_grad:

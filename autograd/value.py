@@ -21,19 +21,16 @@ _new = object.__new__
 
 
 def _node(data: float, parents: tuple, local: tuple, rule: r.Rule) -> Value:
-    # The one place where interior nodes are made (bypasses __init__'s input checks).
-    # Kept flat: it runs once per op, and every attribute store here shows in benchmarks.
+    """Make an interior node (bypassing __init__'s input checks)."""
     v = _new(Value)
     v.data = data
     v.grad = 0.0
     v.label = ""
-    if grad_mode.open_blocks and not grad_mode.is_recording():
-        v._parents = v._local = ()
-        v._rule = None
-    else:
-        v._parents = parents
-        v._local = local
-        v._rule = rule
+    v._parents = parents
+    v._local = local
+    v._rule = rule
+    if grad_mode.open_blocks:
+        grad_mode.adjust_new_node(v)
     return v
 
 
@@ -168,6 +165,8 @@ class Value:
     # Most methods are made by _binary_method / _unary_method (end of this file) from a rule
     # in rules.py: one Python call per op fewer than a shared helper method, which is a
     # quarter of an op's cost. The explicit methods below add a domain check first.
+    # Every node is made in one of three places (_node and the two factories), each
+    # ending with the same hook for no_grad (and any other mode that is open).
 
     def __truediv__(self, other: Value | float) -> Value:
         if type(other) is not Value:
@@ -195,7 +194,9 @@ class Value:
         if x <= 0:
             _check_power(self, other)
         rule = r.power(other)
-        return _unary_apply(self, rule)
+        x = self.data
+        out = rule.forward(x)
+        return _node(out, (self,), rule.derivative(out, x), rule)
 
     def __rpow__(self, other: float) -> Value:
         if not _is_number(other):
@@ -218,7 +219,10 @@ class Value:
         """x for x > 0, else slope * x; its derivative at 0 is ``slope``."""
         if not _is_number(slope):
             raise TypeError(f"leaky_relu: slope must be a number, got {type(slope).__name__}")
-        return _unary_apply(self, r.leaky_relu(float(slope)))
+        rule = r.leaky_relu(float(slope))
+        x = self.data
+        out = rule.forward(x)
+        return _node(out, (self,), rule.derivative(out, x), rule)
 
 
 def _check_power(base: Value, k: float) -> None:
@@ -249,13 +253,11 @@ def _binary_method(rule: r.Rule, doc: str):
         v.data = out
         v.grad = 0.0
         v.label = ""
-        if grad_mode.open_blocks and not grad_mode.is_recording():
-            v._parents = v._local = ()
-            v._rule = None
-        else:
-            v._parents = (self, other)
-            v._local = rule.derivative(out, x, y)
-            v._rule = rule
+        v._parents = (self, other)
+        v._local = rule.derivative(out, x, y)
+        v._rule = rule
+        if grad_mode.open_blocks:
+            grad_mode.adjust_new_node(v)
         return v
 
     method.__doc__ = doc
@@ -275,24 +277,6 @@ def _reflected_method(rule: r.Rule, doc: str):
     return method
 
 
-def _unary_apply(self: Value, rule: r.Rule) -> Value:
-    """Apply a one-input ``rule`` chosen at run time (x ** k, leaky_relu)."""
-    x = self.data
-    out = rule.forward(x)
-    v = _new(Value)
-    v.data = out
-    v.grad = 0.0
-    v.label = ""
-    if grad_mode.open_blocks and not grad_mode.is_recording():
-        v._parents = v._local = ()
-        v._rule = None
-    else:
-        v._parents = (self,)
-        v._local = rule.derivative(out, x)
-        v._rule = rule
-    return v
-
-
 def _unary_method(rule: r.Rule, doc: str):
     """Make ``Value.exp`` and friends: apply a one-input ``rule``."""
 
@@ -303,13 +287,11 @@ def _unary_method(rule: r.Rule, doc: str):
         v.data = out
         v.grad = 0.0
         v.label = ""
-        if grad_mode.open_blocks and not grad_mode.is_recording():
-            v._parents = v._local = ()
-            v._rule = None
-        else:
-            v._parents = (self,)
-            v._local = rule.derivative(out, x)
-            v._rule = rule
+        v._parents = (self,)
+        v._local = rule.derivative(out, x)
+        v._rule = rule
+        if grad_mode.open_blocks:
+            grad_mode.adjust_new_node(v)
         return v
 
     method.__doc__ = doc
