@@ -62,26 +62,38 @@ def _is_real(x: Any) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
-def _as_outputs(result: Any) -> tuple[tuple[Value, ...], bool]:
-    """f's result as a tuple of Values, and whether f returned several."""
-    if isinstance(result, Value):
-        return (result,), False
-    if _is_real(result):
-        return (Value(result),), False
-    if isinstance(result, (list, tuple)) and result:
-        outs = []
-        for i, item in enumerate(result):
-            if not isinstance(item, Value) and not _is_real(item):
-                raise TypeError(
-                    f"trace: f returned a sequence whose item {i} is a {type(item).__name__}; "
-                    "expected Values or numbers"
-                )
-            outs.append(item if isinstance(item, Value) else Value(item))
-        return tuple(outs), True
-    raise TypeError(
-        "trace: f must return a Value, a number or a non-empty list of them, "
-        f"got {type(result).__name__}"
-    )
+def _as_values(result: Any, what: str) -> list[Value]:
+    """A Value, a number or a non-empty sequence of them, as a list of Values."""
+    items = result if isinstance(result, (list, tuple)) else [result]
+    if not items:
+        raise TypeError(f"trace: {what} is an empty sequence; expected Values or numbers")
+    values = []
+    for i, item in enumerate(items):
+        if not isinstance(item, Value) and not _is_real(item):
+            where = f"item {i} of {what}" if isinstance(result, (list, tuple)) else what
+            raise TypeError(
+                f"trace: {where} is a {type(item).__name__}; expected a Value, a number, "
+                "or a non-empty list of them"
+            )
+        values.append(item if isinstance(item, Value) else Value(item))
+    return values
+
+
+def _as_outputs(result: Any, has_aux: bool) -> tuple[list[Value], str]:
+    """f's result as a list of Values, and how to hand replays back (see Tape._shape)."""
+    if has_aux:
+        if not isinstance(result, (list, tuple)) or len(result) != 2:
+            raise TypeError(
+                "trace: with has_aux=True, f must return a pair (output, aux), "
+                f"got {type(result).__name__}"
+            )
+        output, aux = result
+        if isinstance(output, (list, tuple)):
+            raise TypeError("trace: with has_aux=True, the output must be one Value (a scalar)")
+        kind = "auxes" if isinstance(aux, (list, tuple)) else "aux"
+        return [*_as_values(output, "the output"), *_as_values(aux, "aux")], kind
+    values = _as_values(result, "f's result")
+    return values, ("several" if isinstance(result, (list, tuple)) else "one")
 
 
 def _record(
@@ -164,16 +176,24 @@ def _numbers(where: str, expected: int, given: Sequence[Any]) -> list[float]:
     return out
 
 
-def trace(f: Callable[..., Any], *example_inputs: float, params: Iterable[Value] = ()) -> Tape:
+def trace(
+    f: Callable[..., Any],
+    *example_inputs: float,
+    params: Iterable[Value] = (),
+    has_aux: bool = False,
+) -> Tape:
     """Run ``f`` once on ``Value`` inputs and record its graph as a replayable ``Tape``.
 
     Args:
         f: a function of ``len(example_inputs)`` Values returning a Value (a scalar loss),
-            a number, or a list of them (several outputs).
+            a number, or a list of them (several outputs, forward replay only).
         *example_inputs: numbers to trace at; each becomes a fresh leaf passed to ``f``.
             Python branches on ``.data`` inside ``f`` take the path these inputs pick.
         params: leaf Values that ``f`` uses and whose ``.data`` may change between calls
             (model parameters). They are read on every replay and get gradients too.
+        has_aux: ``f`` returns ``(output, aux)``: gradients are of ``output``, and ``aux``
+            (a Value or a list of them, such as the predictions) rides along, as with
+            ``jax.value_and_grad(..., has_aux=True)``.
 
     Returns:
         The ``Tape``. Tracing costs one eager evaluation; compiling happens on first use.
@@ -183,6 +203,9 @@ def trace(f: Callable[..., Any], *example_inputs: float, params: Iterable[Value]
         >>> tape = trace(lambda x: x * x + 1, 3.0)
         >>> tape.value_and_grad(4.0)
         (17.0, (8.0,))
+        >>> tape = trace(lambda x: (x * x, [2 * x]), 3.0, has_aux=True)
+        >>> tape.value_and_grad(4.0)
+        ((16.0, [8.0]), (8.0,))
     """
     if not callable(f):
         raise TypeError(f"trace: f must be callable, got {type(f).__name__}")
@@ -193,8 +216,8 @@ def trace(f: Callable[..., Any], *example_inputs: float, params: Iterable[Value]
         for i, x in enumerate(_numbers("trace", len(example_inputs), example_inputs))
     ]
     params = _check_params(params)
-    outputs, multi = _as_outputs(f(*xs))
-    return Tape(f, _record(outputs, xs, params), params, multi)
+    outputs, shape = _as_outputs(f(*xs), has_aux)
+    return Tape(f, _record(outputs, xs, params), params, shape)
 
 
 class Tape:
@@ -204,6 +227,11 @@ class Tape:
     gradients of the (scalar) output with respect to every input then every parameter.
     ``batch`` and ``batch_value_and_grad`` replay it on NumPy arrays of examples.
 
+    Attributes:
+        f: the traced function (``check`` traces it again).
+        params: the parameters, read on every replay.
+        program: what was recorded: constants, and each op's rule and operands.
+
     Example:
         >>> from autograd import trace
         >>> tape = trace(lambda x, y: [x * y, x + y], 2.0, 3.0)
@@ -212,14 +240,25 @@ class Tape:
     """
 
     def __init__(
-        self, f: Callable[..., Any], program: cg.Program, params: tuple[Value, ...], multi: bool
+        self, f: Callable[..., Any], program: cg.Program, params: tuple[Value, ...], shape: str
     ):
         self.f = f
         self.program = program
         self.params = params
-        self.multi_output = multi
+        # How the outputs are handed back: "one" value, "several", or an output with
+        # "aux" (one Value) or "auxes" (a list).
+        self._shape_kind = shape
         self._compiled: dict[tuple[bool, bool], Callable] = {}
         self._plan: Any = None  # the batched replay's plan, made on first use
+
+    def _shape(self, outputs: Sequence[Any]) -> Any:
+        """The outputs arranged as ``f`` returned them."""
+        kind = self._shape_kind
+        if kind == "one":
+            return outputs[0]
+        if kind == "several":
+            return tuple(outputs)
+        return outputs[0], (outputs[1] if kind == "aux" else list(outputs[1:]))
 
     @property
     def num_inputs(self) -> int:
@@ -233,7 +272,7 @@ class Tape:
     def __repr__(self) -> str:
         return (
             f"Tape({len(self)} ops, {self.num_inputs} inputs, {len(self.params)} params, "
-            f"{len(self.program.outputs)} output{'s' if self.multi_output else ''})"
+            f"{len(self.program.outputs)} output{'' if len(self.program.outputs) == 1 else 's'})"
         )
 
     # --- float replay ---------------------------------------------------------------------
@@ -254,7 +293,7 @@ class Tape:
                 g1 = 1.0
                 g0 = g1 * (v0)
                 g0 += g1 * (v0)
-                return v1, (g0, )
+                return (v1, ), (g0, )
         """
         return self._generate(grad, fast)[0]
 
@@ -263,18 +302,19 @@ class Tape:
         source, names = cg.generate(self.program, grad, fast, name)
         return source, {**cg.float_namespace(), **names}
 
-    def _check_single_output(self, where: str) -> None:
-        if self.multi_output:
+    def _check_differentiable(self, where: str) -> None:
+        if self._shape_kind == "several":
             raise ValueError(
                 f"{where}: the tape has {len(self.program.outputs)} outputs; gradients need "
-                "one scalar output: trace a function that reduces them (for example their sum)"
+                "one scalar output: trace a function that reduces them (for example their "
+                "sum), or return (output, others) with has_aux=True"
             )
 
     def _function(self, grad: bool, fast: bool) -> Callable:
         fn = self._compiled.get((grad, fast))
         if fn is None:
             if grad:
-                self._check_single_output("value_and_grad")
+                self._check_differentiable("value_and_grad")
             source, names = self._generate(grad, fast)
             name = "value_and_grad" if grad else "forward"
             fn = self._compiled[grad, fast] = cg.compile_program(source, names, name)
@@ -299,7 +339,7 @@ class Tape:
     def compile(self) -> Tape:
         """Generate and compile the float replay now rather than on first call; returns self."""
         self._function(False, fast=True)
-        if not self.multi_output:
+        if self._shape_kind != "several":
             self._function(True, fast=True)
         return self
 
@@ -311,8 +351,7 @@ class Tape:
             >>> trace(lambda x: 2 * x, 1.0)(5.0)
             10.0
         """
-        out = self._replay(False, _numbers("Tape", self.program.n_inputs, inputs))
-        return out if self.multi_output else out[0]
+        return self._shape(self._replay(False, _numbers("Tape", self.num_inputs, inputs)))
 
     def value_and_grad(self, *inputs: float) -> tuple[float, tuple[float, ...]]:
         """The output and its gradients for new input numbers.
@@ -323,7 +362,8 @@ class Tape:
         Returns:
             ``(value, grads)``: ``grads`` has d(value)/d(input) for each input, then
             d(value)/d(param) for each parameter, in the order given to ``trace``. They
-            equal the eager engine's (same operations in the same order).
+            equal the eager engine's (same operations in the same order). With
+            ``has_aux``, ``value`` is the pair ``(value, aux)``.
 
         Example:
             >>> from autograd import trace
@@ -331,13 +371,14 @@ class Tape:
             >>> tape.value_and_grad(3.0, 4.0)
             (0.75, (0.25, -0.1875))
         """
-        return self._replay(True, _numbers("value_and_grad", self.program.n_inputs, inputs))
+        outputs, grads = self._replay(True, _numbers("value_and_grad", self.num_inputs, inputs))
+        return self._shape(outputs), grads
 
     def backward(self, *inputs: float) -> float:
         """Replay at ``inputs`` and add the parameters' gradients to their ``.grad``.
 
         What ``loss.backward()`` does for the parameters in eager mode (inputs, having no
-        ``Value``, get none). Returns the output value.
+        ``Value``, get none). Returns the output (``(output, aux)`` with ``has_aux``).
 
         Example:
             >>> from autograd import Value, trace
@@ -374,9 +415,9 @@ class Tape:
             Value(x, label=f"x{i}")
             for i, x in enumerate(_numbers("check", self.num_inputs, inputs))
         ]
-        outputs, multi = _as_outputs(self.f(*xs))
+        outputs, shape = _as_outputs(self.f(*xs), self._shape_kind in ("aux", "auxes"))
         again = _record(outputs, xs, self.params)
-        if multi != self.multi_output or not _same_program(again, self.program):
+        if shape != self._shape_kind or not _same_program(again, self.program):
             raise ValueError(
                 "check: f records a different graph at these inputs than at trace time "
                 f"({len(again.ops)} ops now, {len(self.program.ops)} traced): Python control "
@@ -429,7 +470,8 @@ class Tape:
 
     def batch_backward(self, *inputs: Any, scale: float = 1.0) -> Any:
         """Replay on a batch and add ``scale`` times the summed parameter gradients to
-        each parameter's ``.grad``; returns the per-example outputs.
+        each parameter's ``.grad``; returns the per-example outputs (with ``has_aux``,
+        ``(outputs, aux)`` as ``batch_value_and_grad`` gives them).
 
         With ``scale=1 / batch_size`` this is ``loss.backward()`` for the mean of the
         per-example losses, so an optimizer's ``step()`` can follow as in eager mode.

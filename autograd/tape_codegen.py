@@ -190,7 +190,7 @@ def generate(program: Program, with_grad: bool, fast: bool, name: str) -> tuple[
     """Source of ``name(*inputs, P)``: the outputs, and with ``with_grad`` the gradients.
 
     ``P`` is the tuple of parameter values. The function returns the tuple of outputs, or
-    ``(output, gradients)``: those of the first output with respect to the inputs, then
+    ``(outputs, gradients)``: those of the first output with respect to the inputs, then
     the parameters. ``fast`` picks the templates that may raise (see Tape).
 
     Returns:
@@ -256,7 +256,9 @@ def generate(program: Program, with_grad: bool, fast: bool, name: str) -> tuple[
                     f"    {_add(f'g{p}', op, f'g{slot}', t.local[k].format(*args, o=f'v{slot}'))}"
                 )
     grads = [f"g{s}" if s in done else "0.0" for s in range(first_const)]
-    lines.append(f"    return {outs[0]}, ({''.join(g + ', ' for g in grads)})")
+    lines.append(
+        f"    return ({''.join(o + ', ' for o in outs)}), ({''.join(g + ', ' for g in grads)})"
+    )
     return "\n".join(lines) + "\n", names
 
 

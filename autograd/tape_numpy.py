@@ -306,7 +306,7 @@ class Plan:
         outputs = [V[ix] if kind == "row" else np.full(n, S[ix]) for kind, ix in self.outputs]
         if not grad:
             return outputs
-        return outputs[0], self._backward(V, S, cache, n)
+        return outputs, self._backward(V, S, cache, n)
 
     def _backward(self, V: Any, S: Any, cache: list, n: int) -> tuple:
         np = self.np
@@ -397,13 +397,12 @@ def run(tape: Tape, inputs: Sequence[Any], grad: bool) -> Any:
     where = "batch_value_and_grad" if grad else "batch"
     arrays = _arrays(where, tape.num_inputs, inputs)
     if grad:
-        tape._check_single_output(where)
+        tape._check_differentiable(where)
     plan = tape._batch_plan()
     params = [p.data for p in tape.params]
     with np.errstate(all="ignore"):
         result = plan.run(arrays, params, grad)
     if grad:
-        value, grads = result
-        return value.copy(), grads
-    outs = tuple(v.copy() for v in result)
-    return outs if tape.multi_output else outs[0]
+        outputs, grads = result
+        return tape._shape([v.copy() for v in outputs]), grads
+    return tape._shape([v.copy() for v in result])

@@ -178,7 +178,7 @@ def test_bad_arguments_are_type_errors():
         trace(lambda x: x, 1.0, params=[1.0])
     with pytest.raises(ValueError, match=r"params\[0\] was computed by op '\*'"):
         trace(lambda x: x, 1.0, params=[Value(1.0) * 2])
-    with pytest.raises(TypeError, match="must return a Value"):
+    with pytest.raises(TypeError, match="f's result is a str; expected a Value"):
         trace(lambda x: "x", 1.0)
 
 
@@ -391,3 +391,26 @@ def test_batched_unused_input_gets_zero_gradient():
     assert (dx.tolist(), dy.tolist(), dw) == ([1.0], [0.0], 0.0)
     _, (dx, dy, dw) = trace(lambda x, y: w, 1.0, 1.0, params=[w]).batch_value_and_grad([1.0], [2.0])
     assert (dx.tolist(), dy.tolist(), dw) == ([0.0], [0.0], 1.0)
+
+
+def test_has_aux_returns_the_aux_outputs_alongside():
+    w = Value(2.0)
+
+    def f(x, y):
+        pred = w * x
+        return (pred - y) ** 2, pred
+
+    tape = trace(f, 1.0, 1.0, params=[w], has_aux=True)
+    assert tape.value_and_grad(3.0, 5.0) == ((1.0, 6.0), (4.0, -2.0, 6.0))
+    assert tape(3.0, 5.0) == (1.0, 6.0)
+    (losses, preds), (_, _, dw) = tape.batch_value_and_grad([3.0, 1.0], [5.0, 0.0])
+    assert losses.tolist() == [1.0, 4.0] and preds.tolist() == [6.0, 2.0] and dw == 10.0
+    several = trace(lambda x: (x * x, [x, 2 * x]), 1.0, has_aux=True)
+    assert several.value_and_grad(3.0) == ((9.0, [3.0, 6.0]), (6.0,))
+    assert several.backward(3.0) == (9.0, [3.0, 6.0])
+    with pytest.raises(TypeError, match=r"pair \(output, aux\)"):
+        trace(lambda x: x, 1.0, has_aux=True)
+    with pytest.raises(TypeError, match="one Value"):
+        trace(lambda x: ([x, x], x), 1.0, has_aux=True)
+    with pytest.raises(ValueError, match="has_aux=True"):
+        trace(lambda x: [x, x], 1.0).value_and_grad(1.0)
