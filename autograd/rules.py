@@ -144,7 +144,7 @@ def _log_of_base(x, out):
 
 def _sign(x):
     # abs'(0) = 0: the subgradient in the middle, as PyTorch and JAX do.
-    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+    return (1.0,) if x > 0 else (-1.0,) if x < 0 else (0.0,)
 
 
 # ---------------------------------------------------------------------------------------
@@ -161,11 +161,12 @@ LOG = Rule("log", math.log, lambda out, x: (1.0 / x,))
 SQRT = Rule("sqrt", math.sqrt, lambda out, x: (0.5 * pow_(out, -1),))
 TANH = Rule("tanh", math.tanh, lambda out, x: (1.0 - out * out,))
 SIGMOID = Rule("sigmoid", sigmoid_, lambda out, x: (out * (1.0 - out),))
-RELU = Rule("relu", lambda x: 0.0 if x <= 0 else x, lambda out, x: (1.0 if x > 0 else 0.0,))
+# Branches return whole tuples: constant tuples are built once, at compile time.
+RELU = Rule("relu", lambda x: 0.0 if x <= 0 else x, lambda out, x: (1.0,) if x > 0 else (0.0,))
 SOFTPLUS = Rule("softplus", _softplus, lambda out, x: (sigmoid_(x),))
 SIN = Rule("sin", sin_, lambda out, x: (cos_(x),))
 COS = Rule("cos", cos_, lambda out, x: (-sin_(x),))
-ABS = Rule("abs", abs, lambda out, x: (_sign(x),))
+ABS = Rule("abs", abs, lambda out, x: _sign(x))
 
 # Many-input ops: one node instead of a chain of n - 1 binary ones. math.fsum rounds the
 # exact sum once, so the result does not depend on the order of the terms (nor on the
@@ -219,5 +220,5 @@ def leaky_relu(slope: float) -> Rule:
     return Rule(
         "leaky_relu",
         lambda x: x if x > 0 else slope * x,
-        lambda out, x: (1.0 if x > 0 else slope,),
+        lambda out, x: (1.0,) if x > 0 else (slope,),
     )

@@ -7,6 +7,7 @@ and draws as one op. A neuron is ``dot(w, x) + b``.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Sequence
 
 from . import rules as r
@@ -15,7 +16,15 @@ from .value import Value, _is_number, _node
 __all__ = ["dot", "total"]
 
 
+_ONLY_VALUES = frozenset({Value})
+_data = operator.attrgetter("data")
+
+
 def _as_values(items: Iterable[Value | float], fn: str, arg: str) -> tuple[Value, ...]:
+    items = tuple(items)
+    # The common case, all Values, is checked at C speed: these ops take many inputs.
+    if _ONLY_VALUES.issuperset(map(type, items)):
+        return items
     out = []
     for i, v in enumerate(items):
         if type(v) is not Value:
@@ -49,7 +58,7 @@ def total(values: Iterable[Value | float]) -> Value:
     parents = _as_values(values, "total", "values")
     if not parents:
         return Value(0.0)
-    data = tuple(p.data for p in parents)
+    data = tuple(map(_data, parents))
     out = r.TOTAL.forward(*data)
     return _node(out, parents, r.TOTAL.derivative(out, *data), r.TOTAL)
 
@@ -84,6 +93,6 @@ def dot(a: Sequence[Value | float], b: Sequence[Value | float]) -> Value:
     if not left:
         return Value(0.0)
     parents = left + right
-    data = tuple(p.data for p in parents)
+    data = tuple(map(_data, parents))
     out = r.DOT.forward(*data)
     return _node(out, parents, r.DOT.derivative(out, *data), r.DOT)

@@ -188,15 +188,15 @@ class Value:
             if self.data <= 0:
                 _check_power(self, other.data)
             return _pow(self, other)
-        if not _is_number(other):
-            return NotImplemented
-        x = self.data
-        if x <= 0:
+        t = type(other)
+        method = _power_methods.get(other) if t is float or t is int else None
+        if method is None:
+            if not _is_number(other):
+                return NotImplemented
+            method = _power_method(other)
+        if self.data <= 0:
             _check_power(self, other)
-        rule = r.power(other)
-        x = self.data
-        out = rule.forward(x)
-        return _node(out, (self,), rule.derivative(out, x), rule)
+        return method(self)
 
     def __rpow__(self, other: float) -> Value:
         if not _is_number(other):
@@ -241,6 +241,9 @@ def _check_power(base: Value, k: float) -> None:
 def _binary_method(rule: r.Rule, doc: str):
     """Make ``Value.__add__`` and friends: lift a number operand, apply ``rule``."""
 
+    forward = rule.forward
+    derivative = rule.derivative
+
     def method(self: Value, other: Value | float) -> Value:
         if type(other) is not Value:
             if not _is_number(other):
@@ -248,13 +251,13 @@ def _binary_method(rule: r.Rule, doc: str):
             other = Value(other)
         x = self.data
         y = other.data
-        out = rule.forward(x, y)
+        out = forward(x, y)
         v = _new(Value)
         v.data = out
         v.grad = 0.0
         v.label = ""
         v._parents = (self, other)
-        v._local = rule.derivative(out, x, y)
+        v._local = derivative(out, x, y)
         v._rule = rule
         if grad_mode.open_blocks:
             grad_mode.adjust_new_node(v)
@@ -280,21 +283,35 @@ def _reflected_method(rule: r.Rule, doc: str):
 def _unary_method(rule: r.Rule, doc: str):
     """Make ``Value.exp`` and friends: apply a one-input ``rule``."""
 
+    forward = rule.forward
+    derivative = rule.derivative
+
     def method(self: Value) -> Value:
         x = self.data
-        out = rule.forward(x)
+        out = forward(x)
         v = _new(Value)
         v.data = out
         v.grad = 0.0
         v.label = ""
         v._parents = (self,)
-        v._local = rule.derivative(out, x)
+        v._local = derivative(out, x)
         v._rule = rule
         if grad_mode.open_blocks:
             grad_mode.adjust_new_node(v)
         return v
 
     method.__doc__ = doc
+    return method
+
+
+# x ** k for a constant k: one method per exponent, made on first use.
+_power_methods: dict[float, Any] = {}
+
+
+def _power_method(k: float):
+    if len(_power_methods) >= 1024:  # a program sweeping exponents must not grow this forever
+        _power_methods.clear()
+    method = _power_methods[k] = _unary_method(r.power(k), f"x ** {k}")
     return method
 
 
