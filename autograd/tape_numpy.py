@@ -9,9 +9,9 @@ micrograd's demo network instead of one per node. Parameters and constants stay 
 
 The reverse sweep keeps one row per edge: a group writes ``g * local`` for each operand
 position into a block of edge rows, and a node's gradient is the sum of its edge rows,
-added in the eager engine's order (``np.add.reduceat`` over rows, one call per depth,
-taken when every child of that depth has written). Parameter gradients are the edge rows
-summed over the batch, as a sum loss needs.
+added one edge after another in the eager engine's order (so rounding is the same), once
+every child at higher depths has written. Parameter gradients are the edge rows summed
+over the batch, as a sum loss needs.
 
 What each rule computes comes from the closed table below (NumPy functions, keyed by the
 identity of the engine's own rules); a rule without an entry (a user's custom primitive)
@@ -262,21 +262,17 @@ class Plan:
             self.groups.append(group)
         self.n_edges = n_edges
 
-        def gather(targets: list[int], edges: dict[int, list]) -> tuple[Any, Any, Any]:
-            """(targets that have edges, edge rows sorted by target then rank, offsets)."""
-            hit = [t for t in targets if t in edges]
-            perm, offsets = [], []
-            for t in hit:
-                offsets.append(len(perm))
-                perm.extend(e for _, e in sorted(edges[t]))
-            if len(perm) == len(hit):
-                # One edge per target (a chain of adds): a copy, no sum needed.
-                return _as_slice(np, hit), _as_slice(np, perm), None
-            return (
-                _as_slice(np, hit),
-                np.array(perm, dtype=np.intp),
-                np.array(offsets, dtype=np.intp),
-            )
+        def gather(targets: list[int], edges: dict[int, list]) -> list[tuple[Any, Any]]:
+            """How to add up the edges of ``targets``: a list of (targets, their k-th
+            edge) for k = 0, 1, ..., so that each target's edges are added one after
+            another in the eager engine's order (a NumPy sum over rows may pair them up
+            differently, which changes the rounding)."""
+            ranked = {t: [e for _, e in sorted(edges[t])] for t in targets if t in edges}
+            steps = []
+            for k in range(max(map(len, ranked.values()), default=0)):
+                hit = [t for t in ranked if len(ranked[t]) > k]
+                steps.append((_as_slice(np, hit), _as_slice(np, [ranked[t][k] for t in hit])))
+            return steps
 
         # A depth's rows are contiguous: from its first group's start to its last's stop.
         self.level_sums = [
@@ -323,14 +319,11 @@ class Plan:
         G = np.empty((self.n_rows, n))
         E = np.empty((self.n_edges, n))
         G[root] = 1.0
-        for (_, members), (hit, perm, offsets) in zip(
+        for (_, members), steps in zip(
             reversed(self.levels), reversed(self.level_sums), strict=True
         ):
             # Every depth but the output's: its children have all written their edges.
-            if offsets is not None:
-                G[hit] = np.add.reduceat(E[perm], offsets, axis=0)
-            elif hit is not _EMPTY:
-                G[hit] = E[perm]
+            _add_up(E, steps, G)
             for index in members:
                 group = self.groups[index]
                 g = G[group.start : group.stop]
@@ -339,23 +332,29 @@ class Plan:
                 for first, local in zip(group.edges, locals_, strict=True):
                     if first is not None:
                         np.multiply(g, local, out=E[first : first + m])
-        hit, perm, offsets = self.input_sums
         GI = np.zeros((self.n_inputs, n))
-        if offsets is not None:
-            GI[hit] = np.add.reduceat(E[perm], offsets, axis=0)
-        elif hit is not _EMPTY:
-            GI[hit] = E[perm]
-        hit, perm, offsets = self.param_sums
+        _add_up(E, self.input_sums, GI)
+        # Parameters: each edge summed over the batch first (in NumPy's order), then the
+        # edges of each parameter in order.
         GP = np.zeros(self.n_params)
-        if offsets is not None:
-            # Summed over the batch first, then the edges of each parameter in order.
-            GP[hit] = np.add.reduceat(E[perm].sum(axis=1), offsets)
-        elif hit is not _EMPTY:
-            GP[hit] = E[perm].sum(axis=1)
+        for k, (hit, edges) in enumerate(self.param_sums):
+            if k == 0:
+                GP[hit] = E[edges].sum(axis=1)
+            else:
+                GP[hit] += E[edges].sum(axis=1)
         return (*GI, *GP.tolist())
 
 
 _EMPTY = slice(0, 0)
+
+
+def _add_up(E: Any, steps: list[tuple[Any, Any]], G: Any) -> None:
+    """Set each target row of ``G`` to the sum of its edge rows of ``E`` (see gather)."""
+    for k, (hit, edges) in enumerate(steps):
+        if k == 0:
+            G[hit] = E[edges]
+        else:
+            G[hit] += E[edges]
 
 
 def _as_slice(np: Any, index: list[int]) -> Any:
