@@ -76,18 +76,20 @@ def _backward(root: Value) -> None:
     root.grad += 1.0
     for node in reversed(order):
         parents = node._parents
-        if not parents:
-            continue
-        g = node.grad
-        local = node._local
-        # Unrolled for one and two parents (nearly every node): zip() costs twice as much.
-        parents[0].grad += local[0] * g
         n = len(parents)
+        # Unrolled for two and one parents (nearly every node): zip() costs twice as much.
         if n == 2:
-            parents[1].grad += local[1] * g
-        elif n > 2:
-            for i in range(1, n):
-                parents[i].grad += local[i] * g
+            a, b = parents
+            da, db = node._local
+            g = node.grad
+            a.grad += da * g
+            b.grad += db * g
+        elif n == 1:
+            parents[0].grad += node._local[0] * node.grad
+        elif n:
+            g = node.grad
+            for parent, d in zip(parents, node._local):
+                parent.grad += d * g
 
 
 def grad(
