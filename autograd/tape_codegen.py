@@ -1,10 +1,11 @@
 """Turning a tape into Python source: one statement per node, then the reverse sweep.
 
-The source is generated only from a closed table of per-rule templates written here
-(one for floats, one for NumPy in ``tape_numpy``), keyed by the identity of the engine's
-own ``Rule`` objects, and from numbers we print ourselves with ``repr``. No text from the
-user ever reaches ``compile``: a rule without a template (a user's custom primitive) is
-called through its ``forward`` and ``derivative`` functions, bound as names.
+The source is generated only from the closed table of per-rule templates written here,
+keyed by the identity of the engine's own ``Rule`` objects, and from numbers we print
+ourselves with ``repr``. No text from the user (labels, rule names) ever reaches
+``compile``: a rule without a template (a user's custom primitive) is called through its
+``forward`` and ``derivative`` functions, bound as names. (Batched replay, in
+``tape_numpy``, generates no source at all.)
 
 Every template repeats its rule's float arithmetic expression for expression, and the
 reverse sweep visits nodes and parents in the eager engine's order, so float replay gives
