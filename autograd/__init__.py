@@ -11,6 +11,7 @@ Example:
 
 from .backward import backward, grad, topological_order
 from .grad_mode import is_recording, no_grad
+from .parse import ExpressionError, parse_expression
 from .rules import Rule
 from .sums import dot, total
 from .tape import Tape, trace
@@ -21,6 +22,7 @@ __distribution__ = "chainrule"
 __version__ = "0.1.0"
 
 __all__ = [
+    "ExpressionError",
     "Rule",
     "Tape",
     "Value",
@@ -29,6 +31,7 @@ __all__ = [
     "grad",
     "is_recording",
     "no_grad",
+    "parse_expression",
     "topological_order",
     "total",
     "trace",

@@ -1,0 +1,220 @@
+"""Checkpoints: a model's parameters (and optionally an optimizer's state) as JSON.
+
+The file is one JSON object::
+
+    {"format": "chainrule-checkpoint", "version": 1,
+     "model": {"class": "MLP", "config": {...} or null,
+               "state": {"layers.0.neurons.0.w.0": 0.1, ...}},
+     "optimizer": {...} or null}
+
+Floats are written with ``repr`` precision, so a load restores every bit. A non-finite
+parameter is written as ``NaN``/``Infinity``, which Python's ``json`` reads back (strict
+JSON parsers elsewhere do not). Never pickle: loading a checkpoint runs no code.
+
+Saving is atomic: the text goes to a temporary file in the same directory, which is then
+renamed over the target (``os.replace``), so an interrupted save leaves the old file or
+the new one, never half of one. Loading checks everything (format, version, names,
+numbers, the optimizer's state) before it changes anything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from typing import Any
+
+from .module import MLP, Module
+from .optim import Optimizer
+
+__all__ = ["FORMAT", "VERSION", "load", "read", "save"]
+
+FORMAT = "chainrule-checkpoint"
+VERSION = 1
+
+
+def save(model: Module, path: str | os.PathLike, optimizer: Optimizer | None = None) -> None:
+    """Write ``model``'s parameters (and ``optimizer``'s state) to ``path`` atomically.
+
+    Args:
+        model: the module to save.
+        path: the file to write (replaced if it exists).
+        optimizer: optionally, an optimizer whose state to save alongside (to resume).
+
+    Example:
+        >>> import os, tempfile
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> path = os.path.join(folder.name, "net.json")
+        >>> model = MLP(2, [3, 1], seed=0)
+        >>> save(model, path)
+        >>> load(path).state_dict() == model.state_dict()
+        True
+        >>> folder.cleanup()
+    """
+    if not isinstance(model, Module):
+        raise TypeError(f"save: expected an nn.Module, got {type(model).__name__}")
+    if optimizer is not None and not isinstance(optimizer, Optimizer):
+        raise TypeError(f"save: optimizer must be an nn optimizer, got {type(optimizer).__name__}")
+    document = {
+        "format": FORMAT,
+        "version": VERSION,
+        "model": {
+            "class": type(model).__name__,
+            "config": model.config() if isinstance(model, MLP) else None,
+            "state": model.state_dict(),
+        },
+        "optimizer": None if optimizer is None else optimizer.state_dict(),
+    }
+    # Serialise fully before touching the file system: an error here changes nothing.
+    text = json.dumps(document, indent=1)
+    _atomic_write(os.fspath(path), text)
+
+
+def _atomic_write(path: str, text: str) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        # mkstemp makes the file private (0o600); give it the replaced file's mode, or the
+        # usual 0o644 for a new file.
+        try:
+            mode = os.stat(path).st_mode & 0o777
+        except FileNotFoundError:
+            mode = 0o644
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def read(path: str | os.PathLike) -> dict[str, Any]:
+    """Read and check a checkpoint file's structure; returns the parsed document.
+
+    Raises:
+        ValueError: the file is not JSON, not a chainrule checkpoint, or has another
+            format version.
+
+    Example:
+        >>> import os, tempfile
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> path = os.path.join(folder.name, "net.json")
+        >>> save(MLP(1, [1], seed=0), path)
+        >>> read(path)["model"]["class"]
+        'MLP'
+        >>> folder.cleanup()
+    """
+    path = os.fspath(path)
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"load: {path!r} is not valid JSON ({e})") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ValueError(f"load: {path!r} is not a chainrule checkpoint (no format {FORMAT!r})")
+    version = document.get("version")
+    if version != VERSION:
+        raise ValueError(
+            f"load: {path!r} has checkpoint format version {version!r}; this chainrule reads "
+            f"version {VERSION}"
+        )
+    model = document.get("model")
+    if not isinstance(model, dict) or set(model) != {"class", "config", "state"}:
+        raise ValueError(f"load: {path!r}: 'model' must hold 'class', 'config' and 'state'")
+    if not isinstance(model["state"], dict):
+        raise ValueError(f"load: {path!r}: the model state must be an object of numbers")
+    if set(document) != {"format", "version", "model", "optimizer"}:
+        raise ValueError(
+            f"load: {path!r}: expected the keys format, version, model and optimizer; "
+            f"got {sorted(document)}"
+        )
+    return document
+
+
+def load(
+    path: str | os.PathLike,
+    model: Module | None = None,
+    optimizer: Optimizer | None = None,
+    strict: bool = True,
+) -> Module:
+    """Load a checkpoint into ``model`` (or rebuild the ``MLP`` it was saved from).
+
+    Everything is checked first; on any error ``model`` and ``optimizer`` are unchanged.
+
+    Args:
+        path: the checkpoint file.
+        model: the module to load into; None rebuilds an ``MLP`` from the saved config
+            (possible when its activations were given by name).
+        optimizer: if given, its state is restored too (the checkpoint must hold one).
+        strict: as for ``Module.load_state_dict``.
+
+    Returns:
+        The model (``model`` itself, or the rebuilt ``MLP``).
+
+    Example:
+        >>> import os, tempfile
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> path = os.path.join(folder.name, "net.json")
+        >>> a, b = MLP(2, [1], seed=0), MLP(2, [1], seed=1)
+        >>> save(a, path)
+        >>> load(path, model=b) is b, b.state_dict() == a.state_dict()
+        (True, True)
+        >>> folder.cleanup()
+    """
+    document = read(path)
+    saved = document["model"]
+    where = f"load: {os.fspath(path)!r}"
+    if model is None:
+        model = _rebuild(saved, where)
+    elif not isinstance(model, Module):
+        raise TypeError(f"load: model must be an nn.Module or None, got {type(model).__name__}")
+    else:
+        if saved["class"] != type(model).__name__:
+            raise ValueError(f"{where} holds a {saved['class']}, not a {type(model).__name__}")
+        _check_same_config(saved["config"], model, where)
+    new_values, _ = model._check_state_dict(saved["state"], strict)
+    checked_optimizer = None
+    if optimizer is not None:
+        if document["optimizer"] is None:
+            raise ValueError(f"{where} holds no optimizer state")
+        checked_optimizer = optimizer._check_state(document["optimizer"])
+    # Every check passed: now change things.
+    params = dict(model.named_parameters())
+    for name, value in new_values.items():
+        params[name].data = value
+    if checked_optimizer is not None:
+        optimizer._apply_state(checked_optimizer)
+    return model
+
+
+def _rebuild(saved: Mapping[str, Any], where: str) -> MLP:
+    config = saved["config"]
+    if saved["class"] != "MLP" or not isinstance(config, dict):
+        raise ValueError(
+            f"{where} holds a {saved['class']} without a config; build the model yourself "
+            "and pass it as load(path, model=...)"
+        )
+    try:
+        # seed=0: the parameters are overwritten from the checkpoint anyway.
+        return MLP(**config, seed=0)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{where}: invalid MLP config {config!r} ({e})") from None
+
+
+def _check_same_config(config: Any, model: Module, where: str) -> None:
+    if not isinstance(model, MLP) or config is None or model.config() is None:
+        return
+    # The init scheme only matters at construction; everything else changes the network.
+    ours = {k: v for k, v in model.config().items() if k != "init"}
+    theirs = (
+        {k: v for k, v in config.items() if k != "init"} if isinstance(config, dict) else config
+    )
+    if ours != theirs:
+        raise ValueError(f"{where} was saved from MLP {theirs!r}, but this model is MLP {ours!r}")
