@@ -358,11 +358,13 @@ def _add_up(E: Any, steps: list[tuple[Any, Any]], G: Any) -> None:
 
 
 def _as_slice(np: Any, index: list[int]) -> Any:
-    """``index`` as a slice when it is a run of consecutive numbers (no copy when used)."""
+    """``index`` as a slice when it is evenly spaced and increasing (a view, no copy, when
+    used: a layer's k-th edges into each of its inputs are one stride apart)."""
     if not index:
         return _EMPTY
-    if index == list(range(index[0], index[0] + len(index))):
-        return slice(index[0], index[0] + len(index))
+    step = index[1] - index[0] if len(index) > 1 else 1
+    if step > 0 and index == list(range(index[0], index[0] + step * len(index), step)):
+        return slice(index[0], index[0] + step * (len(index) - 1) + 1, step)
     return np.array(index, dtype=np.intp)
 
 
