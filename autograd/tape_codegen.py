@@ -96,7 +96,12 @@ FAST_FLOAT_TEMPLATES: dict[Rule, Template] = {
 
 def float_namespace() -> dict[str, Any]:
     """The names float templates use: the rules' own forward functions (so the forward
-    pass is the eager engine's, bit for bit) and the engine's IEEE-style ``pow_``."""
+    pass is the eager engine's, bit for bit) and the engine's IEEE-style ``pow_``.
+
+    Example:
+        >>> float_namespace()["f_exp"](1000.0)  # the engine's exp: inf, not OverflowError
+        inf
+    """
     return {
         "f_exp": r.EXP.forward,
         "f_log": r.LOG.forward,
@@ -118,7 +123,12 @@ def float_namespace() -> dict[str, Any]:
 
 
 def literal(x: float) -> str:
-    """Source text for the float ``x`` that evaluates to exactly ``x`` (inf and nan by name)."""
+    """Source text for the float ``x`` that evaluates to exactly ``x`` (inf and nan by name).
+
+    Example:
+        >>> literal(0.1), literal(-2.0), literal(float("inf"))
+        ('0.1', '(-2.0)', 'inf')
+    """
     text = repr(float(x))
     # Parentheses keep a negative constant whole inside any template: -2.0 ** 2 is -4.0.
     return f"({text})" if text.startswith("-") else text
@@ -129,6 +139,10 @@ def constant_exponent(rule: Rule) -> float | None:
 
     The rule is probed (d/dx x**k at x = 1 is exactly k) and then confirmed by identity
     with the engine's cached rule, so a look-alike custom rule is never mistaken for it.
+
+    Example:
+        >>> constant_exponent(r.power(3.0)), constant_exponent(r.EXP)
+        (3.0, None)
     """
     if not rule.name.startswith("**") or rule.name == "**":
         return None
@@ -141,7 +155,12 @@ def constant_exponent(rule: Rule) -> float | None:
 
 def leaky_slope(rule: Rule) -> float | None:
     """The slope of a rule made by ``rules.leaky_relu(slope)``, or None (probed, then
-    confirmed by identity like ``constant_exponent``)."""
+    confirmed by identity like ``constant_exponent``).
+
+    Example:
+        >>> leaky_slope(r.leaky_relu(0.1)), leaky_slope(r.RELU)
+        (0.1, None)
+    """
     if rule.name != "leaky_relu":
         return None
     try:
@@ -153,7 +172,14 @@ def leaky_slope(rule: Rule) -> float | None:
 
 def float_template(rule: Rule, fast: bool = False, arity: int = 1) -> Template | None:
     """The float template for ``rule`` with ``arity`` parents (None: call its functions),
-    exact or ``fast``."""
+    exact or ``fast``.
+
+    Example:
+        >>> float_template(r.MUL)
+        Template(forward='{0} * {1}', local=('{1}', '{0}'), terms=None)
+        >>> float_template(r.power(2.0)).forward
+        '{0} * {0}'
+    """
     found = (fast and FAST_FLOAT_TEMPLATES.get(rule)) or FLOAT_TEMPLATES.get(rule)
     if found is not None:
         return found
@@ -197,6 +223,15 @@ def generate(program: Program, with_grad: bool, fast: bool, name: str) -> tuple[
     Returns:
         ``(source, names)``: the text to compile and the rule functions it calls for
         rules without a template, bound as ``F<i>`` and ``D<i>``.
+
+    Example:
+        >>> program = Program(1, 0, (3.0,), ((r.MUL, (0, 1)),), (2,))  # x * 3.0
+        >>> print(generate(program, True, True, "f")[0], end="")
+        def f(v0, P):
+            v2 = v0 * 3.0
+            g2 = 1.0
+            g0 = g2 * (3.0)
+            return (v2, ), (g0, )
     """
     n_in, n_par = program.n_inputs, program.n_params
     first_const = n_in + n_par
@@ -275,7 +310,14 @@ def _add(target: str, op: str, g: str, local: str) -> str:
 
 
 def compile_program(source: str, namespace: Mapping[str, Any], name: str) -> Callable:
-    """Compile generated ``source`` (ours, never user text) and return the function ``name``."""
+    """Compile generated ``source`` (ours, never user text) and return the function ``name``.
+
+    Example:
+        >>> program = Program(1, 0, (3.0,), ((r.MUL, (0, 1)),), (2,))
+        >>> f = compile_program(generate(program, True, True, "f")[0], {}, "f")
+        >>> f(2.0, ())
+        ((6.0,), (3.0,))
+    """
     scope = dict(namespace)
     code = compile(source, f"<chainrule tape {name}>", "exec")
     exec(code, scope)  # source generated from our own template table only, never user text

@@ -189,6 +189,16 @@ class Plan:
     """How to replay one program on batches: groups, rows, edges and their order.
 
     Built once per tape from its ``Program``; ``run`` then only makes NumPy calls.
+
+    Example:
+        >>> import numpy as np
+        >>> from autograd import trace
+        >>> plan = Plan(trace(lambda x, y: x * y + x, 1.0, 1.0).program)
+        >>> len(plan.groups)  # the product, then the sum
+        2
+        >>> outputs, grads = plan.run([np.array([1.0, 2.0]), np.array([3.0, 4.0])], [], True)
+        >>> outputs[0].tolist(), grads[0].tolist(), grads[1].tolist()
+        ([4.0, 10.0], [4.0, 5.0], [1.0, 2.0])
     """
 
     def __init__(self, program: cg.Program) -> None:
@@ -393,7 +403,13 @@ def _arrays(where: str, expected: int, given: Sequence[Any]) -> list[Any]:
 
 
 def run(tape: Tape, inputs: Sequence[Any], grad: bool) -> Any:
-    """Replay ``tape`` on a batch (``Tape.batch`` and ``Tape.batch_value_and_grad``)."""
+    """Replay ``tape`` on a batch (``Tape.batch`` and ``Tape.batch_value_and_grad``).
+
+    Example:
+        >>> from autograd import trace
+        >>> run(trace(lambda x: x * x, 1.0), [[1.0, 2.0]], grad=False).tolist()
+        [1.0, 4.0]
+    """
     np = _numpy()
     where = "batch_value_and_grad" if grad else "batch"
     arrays = _arrays(where, tape.num_inputs, inputs)

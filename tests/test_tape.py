@@ -403,3 +403,12 @@ def test_has_aux_returns_the_aux_outputs_alongside():
         trace(lambda x: ([x, x], x), 1.0, has_aux=True)
     with pytest.raises(ValueError, match="has_aux=True"):
         trace(lambda x: [x, x], 1.0).value_and_grad(1.0)
+
+
+@pytest.mark.parametrize("module", ["tape", "tape_codegen", "tape_numpy"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"autograd.{module}"))
+    assert result.attempted > 0 and result.failed == 0
