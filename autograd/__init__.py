@@ -9,10 +9,15 @@ Example:
     3.583853
 """
 
+from .anomaly import detect_anomaly
 from .backward import backward, grad, topological_order
+from .dot_source import GraphTooLargeError, to_dot
+from .draw import Graph, draw
+from .explain import Explanation, explain
 from .grad_mode import is_recording, no_grad
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .parse import ExpressionError, parse_expression
-from .rules import Rule
+from .rules import Rule, primitive
 from .sums import dot, total
 from .tape import Tape, trace
 from .value import Value
@@ -22,16 +27,27 @@ __distribution__ = "chainrule"
 __version__ = "0.1.0"
 
 __all__ = [
+    "Explanation",
     "ExpressionError",
+    "GradcheckError",
+    "Graph",
+    "GraphTooLargeError",
     "Rule",
     "Tape",
     "Value",
     "backward",
+    "detect_anomaly",
     "dot",
+    "draw",
+    "explain",
     "grad",
+    "gradcheck",
+    "gradgradcheck",
     "is_recording",
     "no_grad",
     "parse_expression",
+    "primitive",
+    "to_dot",
     "topological_order",
     "total",
     "trace",

@@ -11,6 +11,7 @@ import gc
 from collections.abc import Iterable
 from contextlib import contextmanager
 
+from .anomaly import active_detector
 from .value import Value
 
 __all__ = ["backward", "grad", "topological_order"]
@@ -65,6 +66,10 @@ def _collector_paused():
 def backward(root: Value) -> None:
     """Fill ``.grad`` of every node ``root`` depends on; see ``Value.backward``."""
     with _collector_paused():
+        # Inside detect_anomaly, a separate checked sweep first: the fast loop stays as is.
+        detector = active_detector()
+        if detector is not None:
+            detector.check_backward(topological_order(root))
         _backward(root)
 
 
@@ -133,6 +138,9 @@ def grad(
             raise TypeError(f"grad: inputs[{i}] must be a Value, got {type(x).__name__}")
 
     with _collector_paused():
+        detector = active_detector()
+        if detector is not None:
+            detector.check_backward(topological_order(output))
         return _grad(output, inputs, create_graph, allow_unused)
 
 

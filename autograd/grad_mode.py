@@ -1,9 +1,9 @@
-"""Switching graph recording off: ``no_grad``.
+"""Modes that change how new nodes are made: ``no_grad`` here, ``detect_anomaly`` in anomaly.py.
 
-The state lives in a ``ContextVar``, so a ``no_grad`` block in one thread or asyncio task
-never affects another. Reading a ContextVar on every op would cost about a fifth of an
-op's time, so ops first read a plain counter of the blocks open anywhere: while it is 0
-(the usual case) nothing else is consulted.
+The state lives in ``ContextVar``s, so a block in one thread or asyncio task never
+affects another. Reading a ContextVar on every op would cost about a fifth of an op's
+time, so ops first read a plain counter of the blocks (of either mode) open anywhere:
+while it is 0 (the usual case) nothing else is consulted.
 """
 
 from __future__ import annotations
@@ -15,15 +15,39 @@ from collections.abc import Callable
 from contextvars import ContextVar, Token
 from typing import Any, TypeVar
 
-__all__ = ["adjust_new_node", "is_recording", "no_grad"]
+__all__ = [
+    "adjust_new_node",
+    "anomaly_detector",
+    "close_block",
+    "is_recording",
+    "no_grad",
+    "open_block",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _recording: ContextVar[bool] = ContextVar("chainrule_recording", default=True)
+# The anomaly detector of this thread/task while detect_anomaly() is active, else None.
+# It is an anomaly._Detector; this module only calls its check_new_node(node).
+anomaly_detector: ContextVar[Any] = ContextVar("chainrule_anomaly_detector", default=None)
 _lock = threading.Lock()
-# How many no_grad blocks are open in any thread or task. Ops read it on their fast path:
-# while it is 0, no node needs adjust_new_node.
+# How many no_grad and detect_anomaly blocks are open in any thread or task. Ops read it
+# on their fast path: while it is 0, no node needs adjust_new_node.
 open_blocks = 0
+
+
+def open_block() -> None:
+    """Count a mode block opened in some thread or task (see ``open_blocks``)."""
+    global open_blocks
+    with _lock:
+        open_blocks += 1
+
+
+def close_block() -> None:
+    """Count a mode block closed."""
+    global open_blocks
+    with _lock:
+        open_blocks -= 1
 
 
 def is_recording() -> bool:
@@ -40,8 +64,17 @@ def is_recording() -> bool:
 
 
 def adjust_new_node(node: Any) -> None:
-    """Called for each new node while some block is open: inside no_grad, cut its edges."""
-    if not _recording.get():
+    """Called for each new node while some block is open anywhere.
+
+    Inside detect_anomaly, the detector checks the node (before no_grad cuts its edges,
+    so that the message can still name the op and its inputs); inside no_grad, the
+    node's edges are cut.
+    """
+    recording = _recording.get()
+    detector = anomaly_detector.get()
+    if detector is not None:
+        detector.check_new_node(node, recording)
+    if not recording:
         node._parents = node._local = ()
         node._rule = None
 
@@ -70,17 +103,13 @@ class no_grad:
         self._tokens: list[Token[bool]] = []
 
     def __enter__(self) -> no_grad:
-        global open_blocks
-        with _lock:
-            open_blocks += 1
+        open_block()
         self._tokens.append(_recording.set(False))
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        global open_blocks
         _recording.reset(self._tokens.pop())
-        with _lock:
-            open_blocks -= 1
+        close_block()
 
     def __call__(self, func: F) -> F:
         # A fresh block per call, so one decorated function is safe to run concurrently.

@@ -8,6 +8,11 @@ which records the derivative itself as a graph and makes higher orders work.
 
 ``derivative(out, *inputs)`` receives the op's output first because several rules are
 cheapest in terms of it (exp' is exp itself, tanh' is 1 - tanh**2).
+
+A Rule is also the op itself: ``EXP(x)`` makes the node that ``x.exp()`` makes, and
+``primitive(name, forward, derivative)`` is how users add ops of their own. (``Value``'s
+methods apply the rules below inline rather than through ``Rule.__call__``: the same
+work with fewer Python calls, and a domain check in front where the op needs one.)
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["Rule"]
+__all__ = ["Rule", "primitive"]
 
 inf = math.inf
 nan = math.nan
@@ -33,10 +38,16 @@ class Rule:
         derivative: ``derivative(out, *inputs)`` returns one local derivative per input.
             It must use only operations that work on floats and on ``Value`` nodes.
 
+    Calling a rule applies it: numbers become leaf Values, ``forward`` and ``derivative``
+    run on floats, and the result is a node whose op is ``name``.
+
     Example:
         >>> cube = Rule("cube", lambda x: x**3, lambda out, x: (3 * x * x,))
         >>> cube.forward(2.0), cube.derivative(8.0, 2.0)
         (8.0, (12.0,))
+        >>> y = cube(2.0)
+        >>> y.data, y.op, y.local_grads
+        (8.0, 'cube', (12.0,))
     """
 
     __slots__ = ("derivative", "forward", "name")
@@ -48,6 +59,102 @@ class Rule:
 
     def __repr__(self) -> str:
         return f"Rule({self.name!r})"
+
+    def __call__(self, *inputs: value.Value | float) -> value.Value:
+        """Apply the op to Values and/or numbers; returns the new ``Value`` node."""
+        if not inputs:
+            raise TypeError(f"{self.name}: expected at least one input (a Value or a number)")
+        parents = []
+        for i, x in enumerate(inputs):
+            if type(x) is not value.Value:
+                if not value._is_number(x):
+                    raise TypeError(
+                        f"{self.name}: input {i} must be a Value or a number, "
+                        f"got {type(x).__name__}: {x!r}"
+                    )
+                x = value.Value(x)
+            parents.append(x)
+        data = [p.data for p in parents]
+        out = self.forward(*data)
+        if type(out) is not float:
+            if not value._is_number(out):
+                raise TypeError(
+                    f"{self.name}: forward must return a number, got {type(out).__name__}: "
+                    f"{out!r} for inputs {tuple(data)}"
+                )
+            out = float(out)
+        local = self.derivative(out, *data)
+        if not isinstance(local, (tuple, list)):
+            raise TypeError(
+                f"{self.name}: derivative must return a tuple with one local derivative per "
+                f"input, got {type(local).__name__} {local!r}; for one input write (d,)"
+            )
+        if len(local) != len(parents):
+            raise ValueError(
+                f"{self.name}: derivative returned {len(local)} local derivatives for "
+                f"{len(parents)} inputs; expected one per input"
+            )
+        for i, d in enumerate(local):
+            if type(d) is not float and not value._is_number(d):
+                raise TypeError(
+                    f"{self.name}: derivative entry {i} must be a number when the inputs "
+                    f"are floats, got {type(d).__name__}: {d!r}"
+                )
+        return value._node(out, tuple(parents), tuple(map(float, local)), self)
+
+
+def primitive(
+    name: str, forward: Callable[..., float], derivative: Callable[..., tuple]
+) -> Rule:
+    """Define a new differentiable op from its forward function and its derivative.
+
+    Every op in chainrule is written this way (see the table in ``autograd/rules.py``).
+
+    Args:
+        name: the op's name, shown in graphs and error messages.
+        forward: maps the input floats to the output float.
+        derivative: ``derivative(out, *inputs)`` returns a tuple with one local
+            derivative d(out)/d(input) per input. ``out`` is the op's output (several
+            derivatives are cheapest in terms of it). Write it with operations that work
+            on floats and on ``Value``s (arithmetic, ``abs``, ``**``): first-order
+            backward uses the floats computed in the forward pass, and
+            ``grad(..., create_graph=True)`` calls it again on ``Value``s, which is what
+            makes second and higher derivatives work. (``math.cos(x)`` would quietly
+            turn a Value into a float and lose the higher orders; ``gradgradcheck``
+            catches that.)
+
+    Returns:
+        The op: a ``Rule`` you call with Values and/or numbers, returning a ``Value``.
+
+    Raises:
+        TypeError: if ``name`` is not a str or ``forward`` / ``derivative`` are not
+            callable. (Calling the op raises ValueError if ``derivative`` does not
+            return one entry per input.)
+        ValueError: if ``name`` is empty.
+
+    Example:
+        >>> from autograd import Value, grad
+        >>> hypot = primitive(
+        ...     "hypot", lambda x, y: (x * x + y * y) ** 0.5, lambda out, x, y: (x / out, y / out)
+        ... )
+        >>> a, b = Value(3.0), Value(4.0)
+        >>> h = hypot(a, b)
+        >>> h.data, h.op, grad(h, [a, b])
+        (5.0, 'hypot', (0.6, 0.8))
+        >>> (da, db) = grad(h, [a, b], create_graph=True)
+        >>> grad(da, [a, b])  # second derivatives: y*y/out**3 and -x*y/out**3
+        (0.128, -0.096)
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"primitive: name must be a str, got {type(name).__name__}: {name!r}")
+    if not name:
+        raise ValueError("primitive: name must not be empty (it names the op in graphs)")
+    for arg, fn in (("forward", forward), ("derivative", derivative)):
+        if not callable(fn):
+            raise TypeError(
+                f"primitive {name!r}: {arg} must be callable, got {type(fn).__name__}: {fn!r}"
+            )
+    return Rule(name, forward, derivative)
 
 
 # ---------------------------------------------------------------------------------------
@@ -222,3 +329,8 @@ def leaky_relu(slope: float) -> Rule:
         lambda x: x if x > 0 else slope * x,
         lambda out, x: (1.0,) if x > 0 else (slope,),
     )
+
+
+# Last, because value.py imports this module: by now every Rule above exists, so the
+# cycle is harmless, and Rule.__call__ reaches Value without an import on every call.
+from . import value  # noqa: E402

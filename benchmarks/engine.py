@@ -29,6 +29,7 @@ import tracemalloc
 from collections.abc import Callable
 
 import autograd
+import nn
 
 try:
     import micrograd.engine
@@ -163,58 +164,27 @@ def moons(n: int = 100, noise: float = 0.1, seed: int = 1):
     return xs, ys
 
 
-class OurNeuron:
-    """micrograd's neuron, written on chainrule's Value (until nn/ exists)."""
-
-    def __init__(self, nin: int, rng: random.Random, nonlin: bool):
-        self.w = [OURS(rng.uniform(-1, 1)) for _ in range(nin)]
-        self.b = OURS(0.0)
-        self.nonlin = nonlin
-
-    def __call__(self, x):
-        act = autograd.dot(self.w, x) + self.b
-        return act.relu() if self.nonlin else act
-
-    def parameters(self):
-        return [*self.w, self.b]
-
-
-class OurMLP:
-    def __init__(self, nin: int, nouts: list[int], seed: int = 0):
-        rng = random.Random(seed)
-        sizes = [nin, *nouts]
-        self.layers = [
-            [OurNeuron(sizes[i], rng, i != len(nouts) - 1) for _ in range(sizes[i + 1])]
-            for i in range(len(nouts))
-        ]
-
-    def __call__(self, x):
-        for layer in self.layers:
-            x = [n(x) for n in layer]
-        return x[0]
-
-    def parameters(self):
-        return [p for layer in self.layers for n in layer for p in n.parameters()]
-
-
 def train_step(model, value_cls, X, Y) -> None:
     """micrograd demo.ipynb's step: hinge loss + 1e-4 L2, backward, SGD.
 
-    The same function for both engines, each written as its users would: micrograd's with
-    sum(), chainrule's with its one-node sums (autograd.total, autograd.dot).
+    The same function for both engines, each written as its users would: micrograd's as
+    in its demo notebook, chainrule's with nn.MLP, nn.hinge_loss and nn.SGD.
     """
-    ours = value_cls is OURS
-    add_up = autograd.total if ours else sum
+    if value_cls is OURS:
+        scores = [model(x) for x in X]
+        params = model.parameters()
+        total = nn.hinge_loss(scores, Y) + 1e-4 * autograd.dot(params, params)
+        model.zero_grad()
+        total.backward()
+        model.optimizer.step()
+        return
     inputs = [[value_cls(a), value_cls(b)] for a, b in X]
     scores = [model(x) for x in inputs]
     losses = [(1 + -yi * si).relu() for yi, si in zip(Y, scores)]
-    data_loss = add_up(losses) * (1.0 / len(losses))
-    params = model.parameters()
-    squares = autograd.dot(params, params) if ours else sum(p * p for p in params)
-    reg_loss = 1e-4 * squares
+    data_loss = sum(losses) * (1.0 / len(losses))
+    reg_loss = 1e-4 * sum(p * p for p in model.parameters())
     total = data_loss + reg_loss
-    for p in model.parameters():
-        p.grad = 0.0
+    model.zero_grad()
     total.backward()
     for p in model.parameters():
         p.data -= 0.5 * p.grad
@@ -295,7 +265,8 @@ def main() -> None:
         rows.append((name, ours / n_nodes * 1e6, theirs / n_nodes * 1e6, "us/node"))
 
     data = moons()
-    ours_model = OurMLP(2, [16, 16, 1])
+    ours_model = nn.MLP(2, [16, 16, 1], seed=0)
+    ours_model.optimizer = nn.SGD(ours_model.parameters(), lr=0.5)
     theirs_model = micrograd.nn.MLP(2, [16, 16, 1])
     ours = theirs = math.inf
     for _ in range(reps):

@@ -6,9 +6,10 @@ import math
 
 import pytest
 from hypothesis import example, given, settings
-from strategies import Expression, central_difference, close, expressions, reals
+from strategies import close
 
-from autograd import Value, grad
+from autograd import Value, grad, gradcheck, gradgradcheck
+from autograd.testing import Expression, expressions, reals
 
 
 def test_grad_leaves_every_grad_untouched():
@@ -98,16 +99,7 @@ def test_second_and_third_derivatives_closed_forms(name, x):
 @pytest.mark.parametrize("name", sorted(HIGHER))
 @given(x=reals(0.2, 3.0))
 def test_second_derivative_matches_differences_of_the_first(name, x):
-    op = HIGHER[name][0]
-
-    def first(xs):
-        v = Value(xs[0])
-        return grad(op(v), [v])[0]
-
-    v = Value(x)
-    (dfirst,) = grad(op(v), [v], create_graph=True)
-    (second,) = grad(dfirst, [v])
-    assert close(second, central_difference(first, [x], 0), rtol=1e-5, atol=1e-6)
+    assert gradgradcheck(HIGHER[name][0], [x], rtol=1e-5, atol=1e-6)
 
 
 def test_mixed_partials_of_a_product():
@@ -128,31 +120,18 @@ def test_kinked_ops_have_zero_second_derivative():
 @settings(max_examples=200)
 @given(expressions())
 def test_random_expression_graphs_against_central_differences(expr: Expression):
-    xs = [Value(x) for x in expr.inputs]
-    out = expr.build(xs)
-    analytic = grad(out, xs, allow_unused=True)
-    scale = max(1.0, abs(out.data))
-    for i in range(len(xs)):
-        numeric = central_difference(expr.evaluate, expr.inputs, i)
-        assert close(analytic[i], numeric, rtol=1e-4, atol=1e-5 * scale), (i, expr)
+    scale = max(1.0, abs(expr.evaluate(expr.inputs)))
+    assert gradcheck(expr, expr.inputs, rtol=1e-4, atol=1e-5 * scale)
 
 
 @settings(max_examples=100)
 @given(expressions(max_inputs=2, max_ops=6))
 def test_random_expression_graphs_second_order(expr: Expression):
+    # gradgradcheck one first derivative at a time, each with a tolerance scaled to it.
     xs = [Value(x) for x in expr.inputs]
-    firsts = grad(expr.build(xs), xs, create_graph=True, allow_unused=True)
+    for i, g in enumerate(grad(expr(*xs), xs, allow_unused=True)):
 
-    def gradient(i):
-        def f(values):
-            vs = [Value(v) for v in values]
-            return grad(expr.build(vs), vs, allow_unused=True)[i]
+        def first(*vs, i=i):
+            return grad(expr(*vs), vs, create_graph=True, allow_unused=True)[i]
 
-        return f
-
-    for i, g in enumerate(firsts):
-        seconds = grad(g, xs, allow_unused=True)
-        for j in range(len(xs)):
-            numeric = central_difference(gradient(i), expr.inputs, j)
-            scale = max(1.0, abs(g.data))
-            assert close(seconds[j], numeric, rtol=1e-4, atol=1e-4 * scale), (i, j, expr)
+        assert gradcheck(first, expr.inputs, rtol=1e-4, atol=1e-4 * max(1.0, abs(g)))

@@ -1,7 +1,9 @@
-"""One property per primitive: the engine's derivative against central differences.
+"""One property per primitive: the engine's derivatives against central differences.
 
-Pins (@example) sit at kinks and domain edges; at a kink, where a central difference
-straddles two slopes, the pin checks the documented convention instead.
+Built on the public kit (``autograd.testing``): ``assert_gradients_match`` checks first
+and second derivatives, ``domain(op)`` draws points where the op is smooth. Pins
+(@example) sit at kinks and domain edges; at a kink, where a central difference straddles
+two slopes, the pin checks the documented convention instead.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ import math
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
-from strategies import central_difference, close, reals, unary_domains, unary_ops
 
 from autograd import Value, grad, rules
+from autograd.testing import UNARY_OPS, assert_gradients_match, domain, reals
 
 
 def slope(op, x: float) -> float:
@@ -23,80 +25,76 @@ def slope(op, x: float) -> float:
     return v.grad
 
 
-def numeric(op, x: float) -> float:
-    return central_difference(lambda xs: op(Value(xs[0])).data, [x], 0)
+def check_smooth(op, *xs: float) -> None:
+    """First and second derivatives of ``op`` at ``xs`` against central differences."""
+    scale = max(1, abs(op(*(Value(x) for x in xs)).data))
+    assert_gradients_match(op, *xs, rtol=1e-5, atol=1e-6 * scale)
 
 
-def check_smooth(name: str, x: float) -> None:
-    op = unary_ops[name]
-    scale = max(1, abs(op(Value(x)).data))
-    assert close(slope(op, x), numeric(op, x), rtol=1e-5, atol=1e-6 * scale)
-
-
-@given(unary_domains["neg"])
+@given(domain("neg"))
 @example(0.0)
 def test_neg(x):
-    check_smooth("neg", x)
+    check_smooth(UNARY_OPS["neg"], x)
 
 
-@given(unary_domains["exp"])
+@given(domain("exp"))
 @example(0.0)
 @example(-30.0)
 @example(30.0)
 def test_exp(x):
-    check_smooth("exp", x)
+    check_smooth(UNARY_OPS["exp"], x)
     assert slope(Value.exp, x) == math.exp(x)  # exp' is the output itself
 
 
-@given(unary_domains["log"])
+@given(domain("log"))
 @example(1e-2)  # near the edge of the domain, where the slope is steep
 @example(1.0)
 def test_log(x):
-    check_smooth("log", x)
+    check_smooth(UNARY_OPS["log"], x)
 
 
-@given(unary_domains["sqrt"])
+@given(domain("sqrt"))
 @example(1e-2)
 def test_sqrt(x):
-    check_smooth("sqrt", x)
+    check_smooth(UNARY_OPS["sqrt"], x)
 
 
-@given(unary_domains["tanh"])
+@given(domain("tanh"))
 @example(0.0)
 @example(20.0)
 @example(-20.0)
 def test_tanh(x):
-    check_smooth("tanh", x)
+    check_smooth(UNARY_OPS["tanh"], x)
 
 
-@given(unary_domains["sigmoid"])
+@given(domain("sigmoid"))
 @example(0.0)
 @example(-30.0)
 @example(30.0)
 def test_sigmoid(x):
-    check_smooth("sigmoid", x)
+    check_smooth(UNARY_OPS["sigmoid"], x)
 
 
-@given(unary_domains["softplus"])
+@given(domain("softplus"))
 @example(0.0)
 @example(-30.0)
 @example(30.0)
 def test_softplus(x):
-    check_smooth("softplus", x)
+    check_smooth(UNARY_OPS["softplus"], x)
 
 
-@given(unary_domains["sin"])
+@given(domain("sin"))
 @example(0.0)
 @example(math.pi / 2)
 def test_sin(x):
-    check_smooth("sin", x)
+    check_smooth(UNARY_OPS["sin"], x)
 
 
-@given(unary_domains["cos"])
+@given(domain("cos"))
 @example(0.0)
 @example(math.pi)
 def test_cos(x):
-    check_smooth("cos", x)
+    check_smooth(UNARY_OPS["cos"], x)
 
 
 KINK_STEP = 1e-5  # within this of a kink a central difference straddles two slopes
@@ -111,7 +109,7 @@ def test_relu(x):
     if abs(x) < KINK_STEP:
         assert slope(Value.relu, x) == (1.0 if x > 0 else 0.0)  # relu'(0) = 0
     else:
-        check_smooth("relu", x)
+        check_smooth(UNARY_OPS["relu"], x)
 
 
 @given(reals(-100, 100))
@@ -123,7 +121,7 @@ def test_abs(x):
     if abs(x) < KINK_STEP:
         assert slope(abs, x) == (1.0 if x > 0 else -1.0 if x < 0 else 0.0)  # abs'(0) = 0
     else:
-        check_smooth("abs", x)
+        check_smooth(UNARY_OPS["abs"], x)
 
 
 @given(reals(-100, 100))
@@ -132,9 +130,9 @@ def test_abs(x):
 @example(1e-300)
 def test_leaky_relu(x):
     if abs(x) < KINK_STEP:
-        assert slope(unary_ops["leaky_relu"], x) == (1.0 if x > 0 else 0.1)  # at 0: slope
+        assert slope(UNARY_OPS["leaky_relu"], x) == (1.0 if x > 0 else 0.1)  # at 0: slope
     else:
-        check_smooth("leaky_relu", x)
+        check_smooth(UNARY_OPS["leaky_relu"], x)
 
 
 def test_kink_conventions():
@@ -153,38 +151,27 @@ def partials(op, x: float, y: float) -> tuple[float, float]:
     return grad(op(a, b), [a, b])
 
 
-def check_binary(op, x: float, y: float) -> None:
-    dx, dy = partials(op, x, y)
-
-    def f(xs):
-        return op(Value(xs[0]), Value(xs[1])).data
-
-    scale = max(1.0, abs(f([x, y])))
-    assert close(dx, central_difference(f, [x, y], 0), atol=1e-6 * scale)
-    assert close(dy, central_difference(f, [x, y], 1), atol=1e-6 * scale)
-
-
 pairs = st.tuples(reals(-100, 100), reals(-100, 100))
 
 
 @given(pairs)
 @example((0.0, 0.0))
 def test_add(xy):
-    check_binary(lambda a, b: a + b, *xy)
+    check_smooth(lambda a, b: a + b, *xy)
     assert partials(lambda a, b: a + b, *xy) == (1.0, 1.0)
 
 
 @given(pairs)
 @example((0.0, 0.0))
 def test_sub(xy):
-    check_binary(lambda a, b: a - b, *xy)
+    check_smooth(lambda a, b: a - b, *xy)
     assert partials(lambda a, b: a - b, *xy) == (1.0, -1.0)
 
 
 @given(pairs)
 @example((0.0, 0.0))
 def test_mul(xy):
-    check_binary(lambda a, b: a * b, *xy)
+    check_smooth(lambda a, b: a * b, *xy)
     assert partials(lambda a, b: a * b, *xy) == (xy[1], xy[0])
 
 
@@ -192,36 +179,34 @@ def test_mul(xy):
 @example(0.0, 1e-2)
 @example(1.0, -1e-2)
 def test_div(x, y):
-    check_binary(lambda a, b: a / b, x, y)
+    check_smooth(lambda a, b: a / b, x, y)
 
 
 @given(reals(1e-2, 10), reals(-4, 4))
 @example(1e-2, 2.0)
 @example(1.0, 0.0)
 def test_pow_value_exponent(x, y):
-    check_binary(lambda a, b: a**b, x, y)
+    check_smooth(lambda a, b: a**b, x, y)
 
 
 @pytest.mark.parametrize("k", [-3, -1, -0.5, 0.5, 1, 1.5, 2, 3, 7])
 @given(x=reals(1e-2, 10))
 @example(x=1e-2)
 def test_pow_constant_exponent(k, x):
-    op = lambda v: v**k  # noqa: E731 - a one-line op under test
-    assert close(slope(op, x), numeric(op, x), atol=1e-6 * max(1, x**k))
+    check_smooth(lambda v: v**k, x)
 
 
 @pytest.mark.parametrize("k", [2, 3, -1, -2])
 @given(x=reals(-10, -1e-2))
 def test_pow_integer_exponent_negative_base(k, x):
-    op = lambda v: v**k  # noqa: E731
-    assert close(slope(op, x), numeric(op, x), atol=1e-6 * max(1, abs(x**k)))
+    check_smooth(lambda v: v**k, x)
 
 
 @given(reals(-10, 10))
 @example(0.0)
 def test_number_to_the_power_of_value(x):
     op = lambda v: 2.0**v  # noqa: E731
-    assert close(slope(op, x), numeric(op, x))
+    check_smooth(op, x)
     assert slope(op, x) == 2.0**x * math.log(2.0)
 
 

@@ -1,0 +1,582 @@
+"""Computation graphs as Graphviz DOT text (no Graphviz program needed).
+
+Each value is a record ``label | data | grad``; each op is a small node between the values
+it combines and the value it makes. Node ids come from the topological order (``v12`` is
+the 13th node emitted), never from ``id()``, so one graph gives the same bytes on every run.
+Everything here walks the graph with explicit loops: any depth works.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .backward import topological_order
+from .value import Value
+
+__all__ = ["GraphTooLargeError", "to_dot"]
+
+# Fill colours. Kinds are told apart by shape and border too, so they stay distinct when
+# gradient colouring replaces the fills.
+_FILL = {"output": "#fde3a7", "param": "#cfe2f3", "leaf": "#eeeeee", "value": "#ffffff"}
+# viridis in 8 steps, dark (small |grad|) to bright (large |grad|)
+_PALETTE = (
+    "#440154", "#46327e", "#365c8d", "#277f8e", "#1fa187", "#4ac16d", "#a0da39", "#fde725",
+)  # fmt: skip
+_NO_FLOW = "#d9d9d9"  # grad exactly 0: nothing flows through this node
+_NOT_FINITE = "#e31a1c"  # grad inf or nan
+_LEAF_SUMMARY_AT = 12  # collapsed drawings merge more ungrouped leaves than this into one node
+
+
+class GraphTooLargeError(ValueError):
+    """The graph has more nodes than ``max_nodes``; the message says what to do instead."""
+
+
+def to_dot(
+    root: Value,
+    *,
+    params: Mapping[str, Value] | Iterable[tuple[str, Value]] | None = None,
+    rankdir: str = "LR",
+    show_grad: bool = True,
+    digits: int = 4,
+    grad_colors: bool = False,
+    depth: int | None = None,
+    max_nodes: int = 500,
+    cluster: bool = False,
+    collapse: bool = False,
+) -> str:
+    """The DOT source of the graph that computed ``root``.
+
+    Args:
+        root: the output to draw; every node it depends on is drawn (see ``depth``).
+        params: ``(name, Value)`` pairs or a ``{name: Value}`` dict, e.g.
+            ``model.named_parameters()``. Parameters are drawn with their dotted names,
+            and the names define the neurons and layers used by ``cluster`` and
+            ``collapse`` (``layers.0.neurons.1.w.0`` is in neuron ``layers.0.neurons.1``
+            of layer ``layers.0``: the name up to its last non-numeric part).
+        rankdir: "LR" (left to right) or "TB" (top to bottom).
+        show_grad: show each value's ``.grad`` next to its data.
+        digits: significant digits of the numbers shown.
+        grad_colors: colour nodes and edges by log10 |grad| (dark = small, bright =
+            large, grey = exactly 0, red = inf or nan), to see vanishing and exploding
+            gradients. An edge is coloured by the gradient flowing along it.
+        depth: draw only values at most this many steps from ``root`` (0: the root
+            alone). Ops whose inputs are cut off are drawn dashed.
+        max_nodes: raise ``GraphTooLargeError`` rather than draw more values than this.
+        cluster: box each neuron's nodes, inside a box per layer (needs ``params``).
+        collapse: draw each neuron as one node (needs ``params``). A node that is not a
+            parameter belongs to the neuron of its latest ancestor parameter, in
+            parameter order, so a neuron's products, sums and activation go with it.
+
+    Returns:
+        The DOT text, identical for identical graphs.
+
+    Example:
+        >>> x = Value(2.0, label="x")
+        >>> y = (x * x).tanh()
+        >>> y.label = "y"
+        >>> y.backward()
+        >>> src = to_dot(y)
+        >>> src.count(" -> ")  # x -> * twice (x * x keeps both edges), * -> t, t -> tanh -> y
+        5
+        >>> [line.split(" [")[0].strip() for line in src.splitlines() if "class=" in line]
+        ['v0', 'v1', 'o1', 'v2', 'o2']
+        >>> src.splitlines()[4]
+        '  v0 [label="{ x | data 2 | grad 0.005364 }", class="leaf", shape="Mrecord", style="filled", fillcolor="#eeeeee"];'
+    """  # noqa: E501 (a DOT line in the example)
+    _check_options(root, rankdir, digits, depth, max_nodes, cluster, collapse)
+    names = _param_names(params)
+    if (cluster or collapse) and not names:
+        option = "collapse" if collapse else "cluster"
+        raise ValueError(
+            f"to_dot: {option}=True needs params=model.named_parameters() (name, Value) pairs "
+            "to know which nodes belong to which neuron"
+        )
+
+    order = topological_order(root)
+    graph = _Graph(order, names, digits, show_grad, rankdir)
+    if depth is not None:
+        distance = _distances(root)
+        graph.keep = {n for n in order if distance[n] <= depth}
+    if cluster or collapse:
+        graph.assign_groups()
+
+    if collapse:
+        lines = graph.collapsed_body(cluster, grad_colors)
+        if graph.drawn > max_nodes:
+            hint = ""
+            if not graph.groups:
+                hint = " (no parameter name names a neuron: names look like layers.0.neurons.1.w.0)"
+            raise GraphTooLargeError(
+                f"to_dot: the collapsed graph still has {graph.drawn:,} nodes, more than "
+                f"max_nodes={max_nodes}; pass a larger max_nodes{hint}"
+            )
+    else:
+        kept = len(order) if graph.keep is None else len(graph.keep)
+        if kept > max_nodes:
+            raise GraphTooLargeError(_too_large(root, order, max_nodes, bool(names)))
+        lines = graph.full_body(cluster, grad_colors)
+
+    notes = []
+    if graph.keep is not None:
+        notes.append(
+            f"depth {depth}: {len(graph.keep):,} of {len(order):,} values; "
+            "dashed ops have inputs not drawn"
+        )
+    if grad_colors:
+        notes.append(graph.legend())
+    head = [
+        "digraph chainrule {",
+        f'  graph [rankdir={rankdir}, fontname="Helvetica", fontsize=11'
+        + (f', label="{_quote(" / ".join(notes))}", labelloc=b' if notes else "")
+        + "];",
+        '  node [fontname="Helvetica", fontsize=11];',
+        "  edge [arrowsize=0.6];",
+    ]
+    return "\n".join([*head, *lines, "}"]) + "\n"
+
+
+# --- checking arguments --------------------------------------------------------------------
+
+
+def _check_options(root, rankdir, digits, depth, max_nodes, cluster, collapse) -> None:
+    if not isinstance(root, Value):
+        raise TypeError(f"to_dot: root must be a Value, got {type(root).__name__}")
+    if rankdir not in ("LR", "TB"):
+        raise ValueError(f"to_dot: rankdir must be 'LR' or 'TB', got {rankdir!r}")
+    if not _is_int(digits) or not 1 <= digits <= 17:
+        raise ValueError(f"to_dot: digits must be an int from 1 to 17, got {digits!r}")
+    if depth is not None and (not _is_int(depth) or depth < 0):
+        raise ValueError(f"to_dot: depth must be None or an int >= 0, got {depth!r}")
+    if not _is_int(max_nodes) or max_nodes < 1:
+        raise ValueError(f"to_dot: max_nodes must be an int >= 1, got {max_nodes!r}")
+    if collapse and depth is not None:
+        raise ValueError("to_dot: use depth or collapse, not both")
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _param_names(params) -> dict[Value, str]:
+    """{parameter: dotted name} in parameter order; a repeated parameter keeps its first name."""
+    if params is None:
+        return {}
+    pairs = params.items() if isinstance(params, Mapping) else params
+    if isinstance(pairs, (str, Value)) or not isinstance(pairs, Iterable):
+        raise TypeError(
+            "to_dot: params must be (name, Value) pairs such as model.named_parameters() "
+            f"or a {{name: Value}} dict, got {type(params).__name__}"
+        )
+    names: dict[Value, str] = {}
+    for i, pair in enumerate(pairs):
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise TypeError(
+                f"to_dot: params[{i}] must be a (name, Value) pair, got {type(pair).__name__}"
+            )
+        name, value = pair
+        if not isinstance(name, str) or not isinstance(value, Value):
+            raise TypeError(
+                f"to_dot: params[{i}] must be (str, Value), "
+                f"got ({type(name).__name__}, {type(value).__name__})"
+            )
+        names.setdefault(value, name)
+    return names
+
+
+def _distances(root: Value) -> dict[Value, int]:
+    """Fewest steps from ``root`` back to each node (breadth-first, iterative)."""
+    distance = {root: 0}
+    queue = deque([root])
+    while queue:
+        node = queue.popleft()
+        d = distance[node] + 1
+        for parent in node._parents:
+            if parent not in distance:
+                distance[parent] = d
+                queue.append(parent)
+    return distance
+
+
+def _too_large(root: Value, order: list[Value], max_nodes: int, named: bool) -> str:
+    distance = _distances(root)
+    per_level: dict[int, int] = {}
+    for d in distance.values():
+        per_level[d] = per_level.get(d, 0) + 1
+    fits, total = 0, 0
+    for d in range(len(per_level)):
+        total += per_level[d]
+        if total > max_nodes:
+            break
+        fits = d
+    shown = sum(per_level[d] for d in range(fits + 1))
+    collapse_hint = "collapse=True"
+    if not named:
+        collapse_hint += " with params=model.named_parameters()"
+    return (
+        f"to_dot: the graph has {len(order):,} values in {len(per_level)} levels, more than "
+        f"max_nodes={max_nodes}. To draw it: depth={fits} draws only the values at most {fits} "
+        f"steps from the output ({shown:,} values); {collapse_hint} draws each neuron as one "
+        "node; "
+        "or pass a larger max_nodes (Graphviz gets slow beyond a few thousand nodes)."
+    )
+
+
+# --- text ----------------------------------------------------------------------------------
+
+
+def _quote(text: str) -> str:
+    """Text inside a DOT double-quoted string."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+
+
+def _field(text: str) -> str:
+    """Text inside one field of a record label: the record syntax characters are escaped."""
+    text = text.replace("\\", "\\\\").replace("\n", " ")
+    for ch in '{}|<>"':
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def _num(x: float, digits: int) -> str:
+    return format(x, f".{digits}g")
+
+
+def _attrs(**attrs: str | None) -> str:
+    return ", ".join(f'{k}="{_quote(v)}"' for k, v in attrs.items() if v is not None)
+
+
+# --- the drawing ---------------------------------------------------------------------------
+
+
+class _Graph:
+    """One drawing in progress: the nodes, their names and groups, and the colour scale."""
+
+    def __init__(self, order: list[Value], names: dict[Value, str], digits, show_grad, rankdir):
+        self.rankdir = rankdir
+        self.order = order
+        self.index = {node: i for i, node in enumerate(order)}
+        self.root = order[-1]
+        self.names = names
+        self.digits = digits
+        self.show_grad = show_grad
+        self.keep: set[Value] | None = None  # None: every node is drawn
+        self.group_of: dict[Value, int] = {}
+        self.groups: list[str] = []
+        self.drawn = 0
+        self.lo = self.hi = 0.0  # log10 |grad| range of the colour scale
+
+    # grouping --------------------------------------------------------------------------
+
+    def assign_groups(self) -> None:
+        """Give every node a neuron index (-1: none), in one pass in topological order."""
+        index: dict[str, int] = {}
+        param_group: dict[Value, int] = {}
+        for value, name in self.names.items():
+            key = _group_key(name)
+            if key:
+                param_group[value] = index.setdefault(key, len(index))
+        self.groups = list(index)
+        group_of = self.group_of
+        for node in self.order:
+            g = param_group.get(node)
+            if g is None:
+                # Parameter order is forward order, so the latest group among the parents is
+                # the neuron whose weights this node uses (or that produced its inputs).
+                g = -1
+                for parent in node._parents:
+                    gp = group_of[parent]
+                    if gp > g:
+                        g = gp
+            group_of[node] = g
+
+    # nodes -----------------------------------------------------------------------------
+
+    def kind(self, node: Value) -> str:
+        if node is self.root:
+            return "output"
+        if node in self.names:
+            return "param"
+        return "leaf" if not node._parents else "value"
+
+    def value_line(self, node: Value, colors: bool, title: str | None = None) -> str:
+        i = self.index[node]
+        kind = self.kind(node)
+        if title is None:
+            title = self.names.get(node, node.label)
+        fields = [_field(title)] if title else []
+        fields.append(f"data {_num(node.data, self.digits)}")
+        if self.show_grad:
+            fields.append(f"grad {_num(node.grad, self.digits)}")
+        fill = self.color(node.grad) if colors else _FILL[kind]
+        style = "filled,bold" if kind == "param" else "filled"
+        self.drawn += 1
+        return (
+            f'  v{i} [label="{self.record(fields)}", '
+            + _attrs(
+                **{"class": kind},
+                shape="Mrecord" if kind == "leaf" else "record",
+                style=style,
+                fillcolor=fill,
+                fontcolor=self.font_color(fill),
+                penwidth="2.5" if kind == "output" else None,
+            )
+            + "];"
+        )
+
+    def record(self, fields: list[str]) -> str:
+        """A record label with its fields side by side (braces turn a record's fields
+        across the rank direction, so left-to-right drawings need them, top-down ones not)."""
+        inside = " | ".join(fields)
+        return f"{{ {inside} }}" if self.rankdir == "LR" else inside
+
+    def op_line(self, node: Value, cut: bool) -> str:
+        return (
+            f"  o{self.index[node]} ["
+            + _attrs(
+                label=node.op,
+                **{"class": "op"},
+                shape="circle" if len(node.op) <= 2 else "ellipse",
+                fontsize="10",
+                margin="0.02",
+                width="0.3",
+                height="0.3",
+                style="dashed" if cut else None,
+            )
+            + "];"
+        )
+
+    # colours ---------------------------------------------------------------------------
+
+    def set_scale(self, grads: Iterable[float]) -> None:
+        logs = [math.log10(abs(g)) for g in grads if g != 0 and math.isfinite(g)]
+        if logs:
+            self.lo, self.hi = min(logs), max(logs)
+
+    def color(self, g: float) -> str:
+        if g == 0:
+            return _NO_FLOW
+        if not math.isfinite(g):
+            return _NOT_FINITE
+        span = self.hi - self.lo
+        t = (math.log10(abs(g)) - self.lo) / span if span > 0 else 1.0
+        return _PALETTE[min(max(int(t * len(_PALETTE)), 0), len(_PALETTE) - 1)]
+
+    @staticmethod
+    def font_color(fill: str) -> str | None:
+        return "white" if fill in _PALETTE[:4] or fill == _NOT_FINITE else None
+
+    def legend(self) -> str:
+        return (
+            f"colour: log10 |grad| from {self.lo:.3g} (dark) to {self.hi:.3g} (bright); "
+            "grey: grad 0; red: inf or nan"
+        )
+
+    def edge_attrs(self, flow: float | None) -> str:
+        if flow is None:
+            return ""
+        color = self.color(flow)
+        return f' [color="{color}"]'
+
+    # the full graph ----------------------------------------------------------------------
+
+    def full_body(self, cluster: bool, colors: bool) -> list[str]:
+        keep = self.keep
+        nodes = [n for n in self.order if keep is None or n in keep]
+        if colors:
+            flows = [n.grad for n in nodes]
+            for n in nodes:
+                flows.extend(d * n.grad for d in n._local)
+            self.set_scale(flows)
+
+        node_lines: dict[Value, list[str]] = {}
+        edges: list[str] = []
+        for node in nodes:
+            i = self.index[node]
+            lines = [self.value_line(node, colors)]
+            if node._parents:
+                cut = keep is not None and any(p not in keep for p in node._parents)
+                lines.append(self.op_line(node, cut))
+                for parent, d in zip(node._parents, node._local, strict=True):
+                    if keep is None or parent in keep:
+                        flow = d * node.grad if colors else None
+                        edges.append(f"  v{self.index[parent]} -> o{i}{self.edge_attrs(flow)};")
+                edges.append(f"  o{i} -> v{i}{self.edge_attrs(node.grad if colors else None)};")
+            node_lines[node] = lines
+
+        body: list[str] = []
+        if cluster:
+            body.extend(self.clusters({g: [] for g in range(len(self.groups))}, nodes, node_lines))
+        else:
+            for node in nodes:
+                body.extend(node_lines[node])
+        return body + edges
+
+    def clusters(self, members: dict[int, list[Value]], nodes, node_lines) -> list[str]:
+        """Node lines boxed per neuron inside boxes per layer; ungrouped nodes outside."""
+        outside: list[str] = []
+        for node in nodes:
+            g = self.group_of[node]
+            if g < 0:
+                outside.extend(node_lines[node])
+            else:
+                members[g].append(node)
+        layers: dict[str, list[int]] = {}
+        for g, key in enumerate(self.groups):
+            if members[g]:
+                layers.setdefault(_layer_key(key), []).append(g)
+        body: list[str] = []
+        for li, (layer, groups) in enumerate(layers.items()):
+            indent = "  "
+            if layer:
+                body.append(f"  subgraph cluster_L{li} {{")
+                body.append(f'    label="{_quote(layer)}"; style="rounded"; color="#999999";')
+                indent = "    "
+            for g in groups:
+                body.append(f"{indent}subgraph cluster_N{g} {{")
+                body.append(
+                    f'{indent}  label="{_quote(self.groups[g])}"; style="rounded,dashed"; '
+                    'color="#999999";'
+                )
+                for node in members[g]:
+                    body.extend(indent + line for line in node_lines[node])
+                body.append(f"{indent}}}")
+            if layer:
+                body.append("  }")
+        return body + outside
+
+    # the collapsed graph -----------------------------------------------------------------
+
+    def collapsed_body(self, cluster: bool, colors: bool) -> list[str]:
+        group_of = self.group_of
+        root = self.root
+        ngroups = len(self.groups)
+        params_in = [0] * ngroups
+        ops_in = [0] * ngroups
+        max_grad = [0.0] * ngroups
+        loose_leaves: set[Value] = set()  # ungrouped leaves that are not parameters
+        for node in self.order:
+            g = group_of[node]
+            if node is root or g < 0:
+                if g < 0 and not node._parents and node not in self.names and node is not root:
+                    loose_leaves.add(node)
+            elif node in self.names:
+                params_in[g] += 1
+                a = abs(node.grad)
+                # an inf or nan gradient must show, so it wins over any finite one
+                if not (a <= max_grad[g]) and math.isfinite(max_grad[g]):
+                    max_grad[g] = a
+            else:
+                ops_in[g] += 1
+        summarize = len(loose_leaves) > _LEAF_SUMMARY_AT
+        used = [g for g in range(ngroups) if params_in[g] or ops_in[g]]
+
+        def rep(node: Value) -> str:
+            """The id of the drawn node that stands for ``node``."""
+            g = group_of[node]
+            if g >= 0 and node is not root:
+                return f"g{g}"
+            if summarize and node in loose_leaves:
+                return "leaves"
+            return f"v{self.index[node]}"
+
+        singles = [n for n in self.order if rep(n).startswith("v")]
+        if colors:
+            self.set_scale([*(max_grad[g] for g in used), *(n.grad for n in singles)])
+
+        body: list[str] = []
+        for g in used:
+            lines = [self.groups[g], f"{params_in[g]} params, {ops_in[g]} ops"]
+            if self.show_grad:
+                lines.append(f"max |grad| {_num(max_grad[g], self.digits)}")
+            fill = self.color(max_grad[g]) if colors else _FILL["param"]
+            # A box, not a record: Graphviz cannot route the flat (same-rank) edges between
+            # neurons of one layer when they are records.
+            label = "\\n".join(_quote(line) for line in lines)  # \n is DOT's line break
+            body.append(
+                f'  g{g} [label="{label}", '
+                + _attrs(
+                    **{"class": "neuron"},
+                    shape="box",
+                    style="rounded,filled,bold",
+                    fillcolor=fill,
+                    fontcolor=self.font_color(fill),
+                )
+                + "];"
+            )
+            self.drawn += 1
+        if cluster:
+            body = self.layer_clusters(used, body)
+        if summarize:
+            self.drawn += 1
+            label = self.record([f"{len(loose_leaves):,} leaves", "inputs and constants"])
+            body.append(
+                f'  leaves [label="{label}", '
+                + _attrs(
+                    **{"class": "leaf"}, shape="Mrecord", style="filled", fillcolor=_FILL["leaf"]
+                )
+                + "];"
+            )
+
+        edges: dict[tuple[str, str], bool] = {}  # an ordered set; value: same-layer edge
+        for node in self.order:
+            dst = rep(node)
+            if dst.startswith("v"):
+                body.append(self.value_line(node, colors))
+                if node._parents:
+                    body.append(self.op_line(node, cut=False))
+                    edges[(f"o{self.index[node]}", dst)] = False
+                    dst = f"o{self.index[node]}"
+            for parent in node._parents:
+                src = rep(parent)
+                if src != dst and (src, dst) not in edges:
+                    edges[(src, dst)] = self.same_layer(src, dst)
+        for (src, dst), same in edges.items():
+            # A sum running through the neurons of one layer (an L2 penalty) must not
+            # stretch the layer into a chain: such edges do not constrain the layout.
+            attrs = ' [style="dashed", constraint="false"]' if same else ""
+            body.append(f"  {src} -> {dst}{attrs};")
+        return body
+
+    def layer_clusters(self, used: list[int], group_lines: list[str]) -> list[str]:
+        """The collapsed neuron nodes (one line each, in ``used`` order) boxed per layer."""
+        layers: dict[str, list[str]] = {}
+        for g, line in zip(used, group_lines, strict=True):
+            layers.setdefault(_layer_key(self.groups[g]), []).append(line)
+        body: list[str] = []
+        for li, (layer, lines) in enumerate(layers.items()):
+            if not layer:
+                body.extend(lines)
+                continue
+            body.append(f"  subgraph cluster_L{li} {{")
+            body.append(f'    label="{_quote(layer)}"; style="rounded"; color="#999999";')
+            body.extend("  " + line for line in lines)
+            body.append("  }")
+        return body
+
+    def same_layer(self, src: str, dst: str) -> bool:
+        if not (src.startswith("g") and dst.startswith("g")):
+            return False
+        return _layer_key(self.groups[int(src[1:])]) == _layer_key(self.groups[int(dst[1:])])
+
+
+def _group_key(name: str) -> str:
+    """The neuron a parameter belongs to: its name before the last non-numeric part.
+
+    ``layers.0.neurons.1.w.0`` -> ``layers.0.neurons.1``; ``w`` -> "" (no neuron).
+    """
+    parts = name.split(".")
+    last = len(parts) - 1
+    while last >= 0 and parts[last].isdigit():
+        last -= 1
+    return ".".join(parts[:last]) if last > 0 else ""
+
+
+def _layer_key(group: str) -> str:
+    """The layer a neuron belongs to: ``layers.0.neurons.1`` -> ``layers.0``."""
+    parts = group.split(".")
+    if len(parts) >= 2 and parts[-1].isdigit():
+        return ".".join(parts[:-2])
+    return ".".join(parts[:-1])

@@ -1,0 +1,357 @@
+"""``explain``: the chain rule for one gradient, written out path by path.
+
+d(output)/d(x) is a sum over every path from ``output`` back to ``x`` of the product of
+the local derivatives along the path. ``explain`` lists those paths with their op names
+and numbers, adds them up and checks the sum against the engine's gradient. Paths are
+counted first (dynamic programming, one pass), so a graph with 2**60 paths is reported
+as such instead of being enumerated.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+from .backward import grad, topological_order
+from .dot_source import _param_names
+from .value import Value
+
+__all__ = ["ExplainedPath", "Explanation", "NodeSummary", "explain"]
+
+
+@dataclass(frozen=True)
+class ExplainedPath:
+    """One path from the output back to the input, with its local derivatives.
+
+    Attributes:
+        nodes: the nodes along the path, output first, input last.
+        ops: ``ops[i]`` is the op that made ``nodes[i]`` from ``nodes[i + 1]``.
+        factors: ``factors[i]`` is d nodes[i] / d nodes[i + 1] (the local derivative).
+        product: the product of the factors (1.0 for the empty path, output == input).
+    """
+
+    nodes: tuple[Value, ...]
+    ops: tuple[str, ...]
+    factors: tuple[float, ...]
+    product: float
+
+
+@dataclass(frozen=True)
+class NodeSummary:
+    """One node on the way from output to input, for graphs with too many paths to list.
+
+    Attributes:
+        node: the node.
+        name: how it is shown.
+        grad: d output / d node.
+        paths: how many paths lead from this node back to the input.
+    """
+
+    node: Value
+    name: str
+    grad: float
+    paths: int
+
+
+@dataclass(eq=False)
+class Explanation:
+    """What ``explain`` returns: prints as text, shows as Markdown with LaTeX in Jupyter.
+
+    Attributes:
+        output_name, wrt_name: how the output and the input are shown.
+        path_count: the number of paths from output to input (an exact int, maybe huge).
+        paths: every path (an ``ExplainedPath`` list), or None if there were more than
+            ``max_paths``; then ``summary`` lists the nodes along the way instead.
+        summary: ``NodeSummary`` rows (output first), or None when ``paths`` is given.
+        last_step: when ``paths`` is None, the chain rule's last step: (name of a node
+            the input feeds, d output / d that node, d that node / d input) for each edge.
+        total: the sum over paths (or over ``last_step``): the gradient by the chain rule.
+        engine: the engine's gradient, ``autograd.grad(output, [wrt])``.
+        rel_tol: the relative tolerance of ``agrees``.
+        digits: significant digits of the numbers shown.
+        names: how each node is shown.
+    """
+
+    output_name: str
+    wrt_name: str
+    path_count: int
+    paths: list[ExplainedPath] | None
+    summary: list[NodeSummary] | None
+    last_step: list[tuple[str, float, float]] | None
+    total: float
+    engine: float
+    rel_tol: float = 1e-9
+    digits: int = 4
+    names: dict[Value, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def agrees(self) -> bool:
+        """Whether the chain rule's sum and the engine's gradient agree within ``rel_tol``."""
+        if math.isnan(self.total) or math.isnan(self.engine):
+            return math.isnan(self.total) and math.isnan(self.engine)
+        return math.isclose(self.total, self.engine, rel_tol=self.rel_tol, abs_tol=1e-300)
+
+    def name(self, node: Value) -> str:
+        """How ``node`` is shown: its parameter name or label, else ``t<k>`` by position."""
+        return self.names[node]
+
+    def _n(self, x: float) -> str:
+        return format(x, f".{self.digits}g")
+
+    def _title(self) -> str:
+        return f"d {self.output_name} / d {self.wrt_name}"
+
+    def _check(self) -> str:
+        verdict = "agrees" if self.agrees else "DISAGREES"
+        return (
+            f"engine gradient: {self._n(self.engine)} ({verdict} with the chain rule's "
+            f"{self._n(self.total)}, relative tolerance {self.rel_tol:g})"
+        )
+
+    def __str__(self) -> str:
+        lines = [f"{self._title()} by the chain rule: {_plural(self.path_count, 'path')}"]
+        if self.paths is not None:
+            for k, path in enumerate(self.paths, 1):
+                lines.append(f"path {k}: {self._chain(path)}")
+                for i, (op, d) in enumerate(zip(path.ops, path.factors, strict=True)):
+                    a, b = self.name(path.nodes[i]), self.name(path.nodes[i + 1])
+                    lines.append(f"    d {a} / d {b} = {self._n(d)}  ({op})")
+                lines.append(f"    product: {self._n(path.product)}")
+            lines.append(f"sum over {_plural(self.path_count, 'path')}: {self._n(self.total)}")
+        else:
+            lines.append(
+                f"too many paths to list; d {self.output_name} / d node at each of the "
+                f"{len(self.summary)} nodes on the way (and how many paths lead on to "
+                f"{self.wrt_name}):"
+            )
+            width = max(len(row.name) for row in self.summary)
+            rows = [
+                f"    {row.name:<{width}}  {self._n(row.grad):>12}  ({_plural(row.paths, 'path')})"
+                for row in self.summary
+            ]
+            lines += _shorten(rows, "nodes (all in .summary)")
+            lines.append(f"last step: d {self.output_name} / d {self.wrt_name} =")
+            terms = [
+                f"    + (d {self.output_name} / d {name}) (d {name} / d {self.wrt_name})"
+                f" = {self._n(g)} * {self._n(d)}"
+                for name, g, d in self.last_step
+            ]
+            lines += _shorten(terms, "terms (all in .last_step)")
+            lines.append(f"  = {self._n(self.total)}")
+        lines.append(self._check())
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<Explanation of {self._title()}: {_plural(self.path_count, 'path')}>"
+
+    def _chain(self, path: ExplainedPath) -> str:
+        if not path.ops:
+            return self.name(path.nodes[0])
+        parts = [self.name(path.nodes[0])]
+        for op, node in zip(path.ops, path.nodes[1:], strict=True):
+            parts.append(f"<-[{op}]- {self.name(node)}")
+        return " ".join(parts)
+
+    def to_latex(self) -> str:
+        """The chain rule as one LaTeX ``aligned`` block (without ``$$``)."""
+        out, wrt = _tex(self.output_name), _tex(self.wrt_name)
+        rows = []
+        if self.paths is not None:
+            for path in self.paths:
+                names = [_tex(self.name(n)) for n in path.nodes]
+                fracs = (
+                    "".join(rf"\frac{{\partial {a}}}{{\partial {b}}}" for a, b in pairwise(names))
+                    or "1"
+                )
+                numbers = r" \times ".join(_tex_num(self._n(d)) for d in path.factors) or "1"
+                rows.append(rf"&{fracs} = {numbers} = {_tex_num(self._n(path.product))}")
+        else:
+            for name, g, d in self.last_step:
+                rows.append(
+                    rf"&\frac{{\partial {out}}}{{\partial {_tex(name)}}}"
+                    rf"\frac{{\partial {_tex(name)}}}{{\partial {wrt}}}"
+                    rf" = {_tex_num(self._n(g))} \times {_tex_num(self._n(d))}"
+                )
+        body = r" \\ + ".join(rows) if rows else "&0"
+        return (
+            rf"\begin{{aligned}}\frac{{\partial {out}}}{{\partial {wrt}}} = {body} \\"
+            rf" &= {_tex_num(self._n(self.total))}\end{{aligned}}"
+        )
+
+    def _repr_markdown_(self) -> str:
+        lines = [f"**{self._title()}** by the chain rule: {_plural(self.path_count, 'path')}", ""]
+        if self.paths is not None:
+            for k, path in enumerate(self.paths, 1):
+                lines.append(f"{k}. `{self._chain(path)}`")
+        else:
+            lines.append(
+                f"Too many paths to list; d {self.output_name} / d node along the way (first rows):"
+            )
+            lines += ["", "| node | d output / d node | paths to input |", "|---|---|---|"]
+            for row in self.summary[:50]:
+                lines.append(f"| `{row.name}` | {self._n(row.grad)} | {row.paths:,} |")
+            lines.append("")
+            lines.append("The last step of the chain rule sums over the nodes the input feeds:")
+        lines += ["", f"$$ {self.to_latex()} $$", "", self._check()]
+        return "\n".join(lines)
+
+
+def explain(
+    output: Value,
+    wrt: Value,
+    *,
+    params: Mapping[str, Value] | Iterable[tuple[str, Value]] | None = None,
+    max_paths: int = 20,
+    digits: int = 4,
+    rel_tol: float = 1e-9,
+) -> Explanation:
+    """Write d(output)/d(wrt) out as the chain rule: a sum over paths of products.
+
+    Args:
+        output: the value being differentiated.
+        wrt: the node to differentiate with respect to (a leaf or any interior node).
+        params: optional ``(name, Value)`` pairs (``model.named_parameters()``) to name
+            parameters; other nodes are named by their label, or ``t<k>`` by position.
+        max_paths: list the paths only if there are at most this many; otherwise give
+            d output / d node for every node on the way, and the last step of the sum.
+        digits: significant digits of the numbers shown.
+        rel_tol: relative tolerance of the check against the engine's gradient.
+
+    Returns:
+        An ``Explanation`` (``print`` it; in Jupyter it shows as Markdown and LaTeX).
+
+    Example:
+        >>> x = Value(3.0, label="x")
+        >>> y = x * x
+        >>> y.label = "y"
+        >>> e = explain(y, x)
+        >>> e.path_count, e.total, e.agrees
+        (2, 6.0, True)
+        >>> print(e)  # y = x * x: one path through each operand
+        d y / d x by the chain rule: 2 paths
+        path 1: y <-[*]- x
+            d y / d x = 3  (*)
+            product: 3
+        path 2: y <-[*]- x
+            d y / d x = 3  (*)
+            product: 3
+        sum over 2 paths: 6
+        engine gradient: 6 (agrees with the chain rule's 6, relative tolerance 1e-09)
+    """
+    if not isinstance(output, Value):
+        raise TypeError(f"explain: output must be a Value, got {type(output).__name__}")
+    if not isinstance(wrt, Value):
+        raise TypeError(f"explain: wrt must be a Value, got {type(wrt).__name__}")
+    if not isinstance(max_paths, int) or isinstance(max_paths, bool) or max_paths < 0:
+        raise ValueError(f"explain: max_paths must be an int >= 0, got {max_paths!r}")
+    if not isinstance(digits, int) or isinstance(digits, bool) or not 1 <= digits <= 17:
+        raise ValueError(f"explain: digits must be an int from 1 to 17, got {digits!r}")
+
+    order = topological_order(output)
+    names = _names(order, _param_names(params), wrt)
+
+    # Paths from each node back to wrt, counted parents-first: one pass, exact ints.
+    count: dict[Value, int] = {}
+    for node in order:
+        count[node] = 1 if node is wrt else sum(count[p] for p in node._parents)
+    total_paths = count[output]
+
+    (engine,) = grad(output, [wrt], allow_unused=True)
+    fields = dict(
+        output_name=names[output],
+        wrt_name=names[wrt],
+        path_count=total_paths,
+        engine=engine,
+        rel_tol=rel_tol,
+        digits=digits,
+        names=names,
+    )
+    if total_paths <= max_paths:
+        paths = _paths(output, wrt, count)
+        products = [p.product for p in paths]
+        # fsum rounds once (the paths' order does not matter); it raises on inf - inf
+        total = math.fsum(products) if all(map(math.isfinite, products)) else sum(products)
+        return Explanation(paths=paths, summary=None, last_step=None, total=total, **fields)
+
+    # Too many paths: d output / d node for the nodes on them, and the sum's last step.
+    adjoint: dict[Value, float] = {output: 1.0}
+    for node in reversed(order):
+        g = adjoint.get(node, 0.0)
+        if node is wrt:
+            continue  # paths end at wrt; what wrt was computed from does not matter here
+        for parent, d in zip(node._parents, node._local, strict=True):
+            if count[parent]:
+                adjoint[parent] = adjoint.get(parent, 0.0) + d * g
+    summary = [
+        NodeSummary(node, names[node], adjoint.get(node, 0.0), count[node])
+        for node in reversed(order)
+        if count[node]
+    ]
+    last_step = [
+        (names[node], adjoint.get(node, 0.0), d)
+        for node in order
+        if count[node] and node is not wrt
+        for parent, d in zip(node._parents, node._local, strict=True)
+        if parent is wrt
+    ]
+    total = sum(g * d for _, g, d in last_step)
+    return Explanation(paths=None, summary=summary, last_step=last_step, total=total, **fields)
+
+
+def _names(order: list[Value], params: dict[Value, str], wrt: Value) -> dict[Value, str]:
+    names = {}
+    for k, node in enumerate(order):
+        names[node] = params.get(node) or node.label or f"t{k}"
+    if wrt not in names:
+        names[wrt] = params.get(wrt) or wrt.label or "wrt"
+    return names
+
+
+def _paths(output: Value, wrt: Value, count: dict[Value, int]) -> list[ExplainedPath]:
+    """Every path output -> wrt, depth first in argument order (explicit stack)."""
+    paths = []
+    stack: list[tuple[Value, tuple]] = [(output, ())]  # (node, edges so far)
+    while stack:
+        node, edges = stack.pop()
+        if node is wrt:
+            nodes = (output, *(e[0] for e in edges))
+            ops = tuple(e[1] for e in edges)
+            factors = tuple(e[2] for e in edges)
+            product = 1.0
+            for d in factors:
+                product *= d
+            paths.append(ExplainedPath(nodes, ops, factors, product))
+            continue
+        op = node.op
+        # Pushed in reverse so that the first argument's paths come first.
+        for parent, d in reversed(tuple(zip(node._parents, node._local, strict=True))):
+            if count.get(parent):
+                stack.append((parent, (*edges, (parent, op, d))))
+    return paths
+
+
+def _shorten(lines: list[str], what: str, keep: int = 20) -> list[str]:
+    """The first and last ``keep`` lines, with a note of how many were left out."""
+    if len(lines) <= 2 * keep:
+        return lines
+    return [*lines[:keep], f"    ... {len(lines) - 2 * keep:,} more {what} ...", *lines[-keep:]]
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
+def _tex(name: str) -> str:
+    escaped = name.replace("\\", r"\backslash ").replace("_", r"\_").replace("#", r"\#")
+    escaped = escaped.replace("{", r"\{").replace("}", r"\}").replace("$", r"\$")
+    return rf"\mathrm{{{escaped}}}"
+
+
+def _tex_num(text: str) -> str:
+    if "e" in text and text not in ("inf", "-inf", "nan"):
+        mantissa, exponent = text.split("e")
+        text = rf"{mantissa} \cdot 10^{{{int(exponent)}}}"
+    text = text.replace("inf", r"\infty").replace("nan", r"\mathrm{NaN}")
+    return f"({text})" if text.startswith("-") else text

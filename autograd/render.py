@@ -1,0 +1,90 @@
+"""Turning DOT text into SVG or PNG with a Graphviz program.
+
+Graphviz's own ``dot`` is used when it is on PATH; otherwise ``graphviz-pure`` (a
+pip-installable build of Graphviz with the same flags, installed by the ``viz`` extra as
+a ``graphviz-pure`` program next to the Python interpreter; it has no Python API).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+
+__all__ = ["find_renderer", "render"]
+
+FORMATS = ("svg", "png")
+
+NO_RENDERER = (
+    "{what} needs a Graphviz program to lay out the graph, and none was found. Either "
+    "pip install 'chainrule[viz]' (installs graphviz-pure, no system packages needed), or "
+    "install Graphviz so that `dot` is on PATH (apt install graphviz, brew install graphviz, "
+    "https://graphviz.org/download/). to_dot(...) gives the DOT text without either."
+)
+
+
+def find_renderer() -> str | None:
+    """The path of the Graphviz program to run: ``dot`` if on PATH, else ``graphviz-pure``.
+
+    Returns:
+        The program's path, or None if neither is installed.
+
+    Example:
+        >>> find_renderer() is None or os.path.isfile(find_renderer())
+        True
+    """
+    dot = shutil.which("dot")
+    if dot:
+        return dot
+    found = shutil.which("graphviz-pure")
+    if found:
+        return found
+    # A venv that is not activated (a Jupyter kernel, `.venv/bin/python script.py`) does not
+    # have its scripts directory on PATH, but that is where pip put graphviz-pure.
+    for folder in (sysconfig.get_path("scripts"), os.path.dirname(sys.executable)):
+        found = shutil.which("graphviz-pure", path=folder)
+        if found:
+            return found
+    return None
+
+
+def render(source: str, format: str = "svg", what: str = "render") -> bytes:
+    """Lay out DOT ``source`` and return the picture.
+
+    Args:
+        source: DOT text, e.g. from ``to_dot``.
+        format: "svg" or "png".
+        what: how to name the caller in error messages.
+
+    Returns:
+        The SVG (UTF-8 text) or PNG bytes.
+
+    Raises:
+        ImportError: no Graphviz program is installed (the message says how to get one).
+        RuntimeError: the program failed (its error output is in the message).
+
+    Example:
+        >>> svg = render("digraph { a -> b }")  # doctest: +SKIP
+        >>> svg.startswith(b"<?xml")  # doctest: +SKIP
+        True
+    """
+    if format not in FORMATS:
+        raise ValueError(f"{what}: format must be one of {', '.join(FORMATS)}, got {format!r}")
+    program = find_renderer()
+    if program is None:
+        raise ImportError(NO_RENDERER.format(what=what))
+    done = subprocess.run(
+        [program, f"-T{format}"],
+        input=source.encode("utf-8"),
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0 or not done.stdout:
+        message = done.stderr.decode("utf-8", "replace").strip()
+        raise RuntimeError(
+            f"{what}: {os.path.basename(program)} -T{format} failed "
+            f"(exit {done.returncode}): {message}"
+        )
+    return done.stdout

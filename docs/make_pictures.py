@@ -1,0 +1,90 @@
+"""Regenerate the README pictures in docs/ from the code.
+
+Run from the repository root:  .venv/bin/python docs/make_pictures.py
+Needs a Graphviz program: `dot` on PATH, or graphviz-pure (pip install 'chainrule[viz]').
+"""
+
+from __future__ import annotations
+
+import random
+from itertools import pairwise
+from pathlib import Path
+
+from autograd import Value, draw
+
+HERE = Path(__file__).resolve().parent
+
+
+def expression() -> Value:
+    """The expression of the README: L = (a * b + c) * f."""
+    a = Value(2.0, label="a")
+    b = Value(-3.0, label="b")
+    c = Value(10.0, label="c")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    f = Value(-2.0, label="f")
+    loss = d * f
+    loss.label = "L"
+    loss.backward()
+    return loss
+
+
+def saturated_neuron() -> tuple[Value, list[tuple[str, Value]]]:
+    """tanh(w0*x0 + w1*x1 + b) pushed into saturation: the gradient all but vanishes."""
+    x = [Value(2.0, label="x0"), Value(-1.5, label="x1")]
+    w = [Value(1.8), Value(-1.2)]
+    b = Value(0.4)
+    act = sum((wi * xi for wi, xi in zip(w, x, strict=True)), b)
+    out = act.tanh()
+    out.label = "out"
+    out.backward()
+    params = [("neuron.w.0", w[0]), ("neuron.w.1", w[1]), ("neuron.b", b)]
+    return out, params
+
+
+def small_mlp_loss() -> tuple[Value, list[tuple[str, Value]]]:
+    """A 2-4-4-1 MLP on 20 points with micrograd's hinge loss and L2 penalty."""
+    rng = random.Random(0)
+    sizes = [2, 4, 4, 1]
+    params: list[tuple[str, Value]] = []
+    for layer, (nin, nout) in enumerate(pairwise(sizes)):
+        for k in range(nout):
+            prefix = f"layers.{layer}.neurons.{k}"
+            params += [(f"{prefix}.w.{i}", Value(rng.uniform(-1, 1))) for i in range(nin)]
+            params.append((f"{prefix}.b", Value(0.0)))
+    losses = []
+    for _ in range(20):
+        x = [Value(rng.uniform(-2, 2)) for _ in range(2)]
+        values = iter(v for _, v in params)
+        for layer, (nin, nout) in enumerate(pairwise(sizes)):
+            out = []
+            for _ in range(nout):
+                w = [next(values) for _ in range(nin)]
+                act = sum((wi * xi for wi, xi in zip(w, x, strict=True)), next(values))
+                out.append(act.relu() if layer < len(sizes) - 2 else act)
+            x = out
+        y = rng.choice((-1.0, 1.0))
+        losses.append((1 + -y * x[0]).relu())
+    loss = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for _, p in params)
+    loss.backward()
+    return loss, params
+
+
+def main() -> None:
+    out, params = saturated_neuron()
+    loss, mlp_params = small_mlp_loss()
+    written = [
+        draw(expression()).save(HERE / "expression.svg"),
+        draw(out, params=params, grad_colors=True).save(HERE / "neuron_gradient_flow.svg"),
+        draw(loss, params=mlp_params, collapse=True, cluster=True, grad_colors=True).save(
+            HERE / "mlp_collapsed.svg"
+        ),
+    ]
+    for path in written:
+        print(f"wrote {path.relative_to(HERE.parent)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+"""Every runnable example in autograd's docstrings runs and shows what it says."""
+
+import doctest
+import importlib
+import pkgutil
+
+import pytest
+
+import autograd
+
+MODULES = sorted(m.name for m in pkgutil.iter_modules(autograd.__path__))
+
+
+def test_the_modules_are_found():
+    assert {"anomaly", "gradcheck", "rules", "testing", "value"} <= set(MODULES)
+
+
+@pytest.mark.parametrize("name", ["__init__", *MODULES])
+def test_docstring_examples_run(name):
+    # import_module, not getattr: `autograd.gradcheck` is the function of that name.
+    module = importlib.import_module("autograd" if name == "__init__" else f"autograd.{name}")
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0

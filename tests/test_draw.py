@@ -1,0 +1,200 @@
+"""draw() and rendering: SVG checked by parsing it, each renderer path, saving files."""
+
+import doctest
+import os
+import stat
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+from hand_mlp import demo_loss, example
+
+import autograd.render as render_module
+from autograd import Graph, Value, draw, to_dot
+
+draw_module = sys.modules["autograd.draw"]  # autograd.draw is the function
+SVG = "{http://www.w3.org/2000/svg}"
+needs_renderer = pytest.mark.skipif(
+    render_module.find_renderer() is None, reason="no Graphviz program (pip install graphviz-pure)"
+)
+
+
+def svg_parts(svg: str):
+    """(nodes {title: (classes, [texts])}, edges [title]) of an SVG made by Graphviz."""
+    root = ET.fromstring(svg)
+    nodes, edges = {}, []
+    for g in root.iter(f"{SVG}g"):
+        classes = g.get("class", "").split()
+        title = g.findtext(f"{SVG}title")
+        if "node" in classes:
+            texts = [t.text for t in g.iter(f"{SVG}text")]
+            nodes[title] = (classes, texts)
+        elif "edge" in classes:
+            edges.append(title)
+    return nodes, edges
+
+
+@needs_renderer
+def test_svg_has_every_node_label_and_edge():
+    g = draw(example())
+    nodes, edges = svg_parts(g.svg)
+    assert len(nodes) == 7 + 3 and len(edges) == 9
+    values = {texts[0]: texts for classes, texts in nodes.values() if "op" not in classes}
+    assert values["e"] == ["e", "data -6", "grad -2"]
+    assert values["L"] == ["L", "data -8", "grad 1"]
+    assert sorted(texts[0] for classes, texts in nodes.values() if "op" in classes) == [
+        "*", "*", "+"
+    ]  # fmt: skip
+    kinds = {texts[0]: classes[1] for classes, texts in nodes.values()}
+    assert kinds["L"] == "output" and kinds["a"] == "leaf" and kinds["e"] == "value"
+    # edges are value -> op -> value, and their titles use our stable ids
+    src_ids = {line.split()[0] for line in to_dot(example()).splitlines() if " -> " in line}
+    assert {e.split("->")[0] for e in edges} == src_ids
+
+
+@needs_renderer
+def test_svg_shows_labels_unescaped():
+    x = Value(1.0, label='a|b{c}<d>"e\\')
+    nodes, _ = svg_parts(draw(x).svg)
+    assert nodes["v0"][1][0] == 'a|b{c}<d>"e\\'
+
+
+@needs_renderer
+def test_collapsed_demo_graph_renders():
+    loss, params = demo_loss()
+    loss.backward()
+    g = draw(loss, params=params, collapse=True, cluster=True, grad_colors=True)
+    nodes, edges = svg_parts(g.svg)
+    neurons = [texts for classes, texts in nodes.values() if "neuron" in classes]
+    assert len(neurons) == 33
+    assert sorted(t[0] for t in neurons)[:2] == ["layers.0.neurons.0", "layers.0.neurons.1"]
+    assert len(nodes) == 33 + 1 + 2  # the leaves node, the output and its op
+    assert len(edges) == g.source.count(" -> ")
+
+
+@needs_renderer
+def test_repr_svg_renders_once():
+    calls = []
+    real = draw_module.render
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    g = draw(example())
+    draw_module.render, saved = counting, draw_module.render
+    try:
+        assert g._repr_svg_() == g.svg == g._repr_svg_()
+    finally:
+        draw_module.render = saved
+    assert len(calls) == 1
+    assert ET.fromstring(g.svg).tag == f"{SVG}svg"
+
+
+def test_draw_takes_to_dot_options():
+    loss = example()
+    g = draw(loss, rankdir="TB", show_grad=False, digits=2)
+    assert g.source == to_dot(loss, rankdir="TB", show_grad=False, digits=2)
+    assert "edges" in repr(g)
+    with pytest.raises(TypeError, match="DOT text"):
+        Graph(3)
+
+
+# --- saving ----------------------------------------------------------------------------------
+
+
+def test_save_dot_needs_no_renderer(tmp_path, monkeypatch):
+    monkeypatch.setattr(render_module, "find_renderer", lambda: None)
+    g = draw(example())
+    path = g.save(tmp_path / "graph.dot")
+    assert path.read_text() == g.source
+    assert g.save(tmp_path / "graph.gv").read_text() == g.source
+    assert set(os.listdir(tmp_path)) == {"graph.dot", "graph.gv"}
+
+
+@needs_renderer
+def test_save_svg_and_png(tmp_path):
+    g = draw(example())
+    svg = g.save(tmp_path / "graph.svg").read_text()
+    assert len(svg_parts(svg)[0]) == 10
+    png = g.save(str(tmp_path / "graph.PNG")).read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert set(os.listdir(tmp_path)) == {"graph.svg", "graph.PNG"}  # no temporary files left
+
+
+def test_save_is_atomic(tmp_path, monkeypatch):
+    target = tmp_path / "graph.png"
+    target.write_bytes(b"old picture")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("renderer crashed")
+
+    monkeypatch.setattr(draw_module, "render", broken)
+    with pytest.raises(RuntimeError, match="crashed"):
+        draw(example()).save(target)
+    assert target.read_bytes() == b"old picture"
+    assert os.listdir(tmp_path) == ["graph.png"]
+
+
+def test_save_rejects_unknown_suffix(tmp_path):
+    with pytest.raises(ValueError, match=r"graph\.pdf.*\.svg, \.png, \.dot"):
+        draw(example()).save(tmp_path / "graph.pdf")
+
+
+# --- which program renders -------------------------------------------------------------------
+
+
+def fake_dot(folder):
+    """A `dot` program on PATH: a script that runs graphviz-pure (same flags as dot)."""
+    real = render_module.find_renderer()
+    script = folder / "dot"
+    script.write_text(f'#!/bin/sh\necho called > "{folder}/dot-was-called"\nexec "{real}" "$@"\n')
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return script
+
+
+@needs_renderer
+@pytest.mark.skipif(sys.platform == "win32", reason="uses a shell script as `dot`")
+def test_system_dot_is_preferred(tmp_path, monkeypatch):
+    script = fake_dot(tmp_path)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ.get('PATH', '')}")
+    assert render_module.find_renderer() == str(script)
+    nodes, _ = svg_parts(draw(example()).svg)
+    assert len(nodes) == 10
+    assert (tmp_path / "dot-was-called").exists()
+
+
+@needs_renderer
+def test_graphviz_pure_is_found_in_the_venv_without_path(tmp_path, monkeypatch):
+    # An unactivated venv (a Jupyter kernel): PATH has neither program.
+    monkeypatch.setenv("PATH", str(tmp_path))
+    found = render_module.find_renderer()
+    assert found is not None and os.path.basename(found).startswith("graphviz-pure")
+    assert len(svg_parts(draw(example()).svg)[0]) == 10
+
+
+def test_neither_program_names_both_ways_to_install(monkeypatch):
+    monkeypatch.setattr(render_module.shutil, "which", lambda *args, **kwargs: None)
+    assert render_module.find_renderer() is None
+    g = draw(example())  # the DOT text needs no program
+    assert g.source.startswith("digraph")
+    with pytest.raises(ImportError) as info:
+        g.svg  # noqa: B018 (the property renders)
+    message = str(info.value)
+    assert "pip install 'chainrule[viz]'" in message and "graphviz-pure" in message
+    assert "`dot` is on PATH" in message and "apt install graphviz" in message
+    assert message.startswith("draw needs a Graphviz program")
+
+
+@needs_renderer
+def test_renderer_errors_carry_its_message():
+    with pytest.raises(RuntimeError, match=r"-Tsvg failed \(exit \d+\): .*syntax"):
+        render_module.render("digraph { a -> }")
+    with pytest.raises(ValueError, match="format must be one of svg, png"):
+        render_module.render("digraph { }", "pdf")
+
+
+def test_docstring_examples():
+    for module in (draw_module, render_module):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0
