@@ -88,10 +88,18 @@ def _kernels(np: Any) -> dict[r.Rule, Kernel]:
     }
 
 
-def _kernel(np: Any, table: dict[r.Rule, Kernel], rule: r.Rule, arity: int) -> Kernel:
+def _kernel(
+    np: Any, table: dict[r.Rule, Kernel], rule: r.Rule, arity: int, stacked: bool = False
+) -> Kernel:
     found = table.get(rule)
     if found is not None:
         return found
+    if rule is r.TOTAL and stacked:
+        # One operand: all terms stacked, shape (terms, nodes, examples or 1).
+        return (lambda out, T: _accurate_sum(np, T, out)), (lambda o, T: (1.0,))
+    if rule is r.DOT and stacked:
+        # Two operands, a and b stacked: shape (n, nodes, examples or 1) each.
+        return (lambda out, A, B: _accurate_sum(np, A * B, out)), (lambda o, A, B: (B, A))
     if rule is r.TOTAL:
 
         def total(out: Any, *xs: Any) -> None:
@@ -138,7 +146,7 @@ def _accurate_sum(np: Any, terms: Any, out: Any) -> None:
     errors added back at the end. That is ``fsum``'s result except in sums so ill
     conditioned that cancellation loses some 100 bits.
     """
-    error = np.zeros(out.shape)
+    error = np.zeros(terms.shape[1:])
     while terms.shape[0] > 1:
         half = terms.shape[0] // 2
         a, b = terms[:half], terms[half : 2 * half]
@@ -181,8 +189,14 @@ class Group(NamedTuple):
     # Per operand position: ("row", index) into the value matrix or ("scalar", index)
     # into the vector of parameters and constants; an index is a slice where contiguous.
     operands: tuple[tuple[str, Any], ...]
-    # Per operand position: the first edge row it writes, or None (constants only).
+    # Per operand: the first edge row it writes, or None (constants only).
     edges: tuple[int | None, ...]
+    # Per operand: how many operand positions it stacks (1, or all the terms of a
+    # many-input node), and whether its index is per position only (the same parent for
+    # every node of the group: broadcast, not copied).
+    sizes: tuple[int, ...]
+    shared: tuple[bool, ...]
+    stacked: bool
 
 
 class Plan:
@@ -243,28 +257,51 @@ class Plan:
         n_edges = 0
         for (depth, _, pattern), members in ordered:
             rule, _ = ops[members[0]]
-            operands, edges = [], []
-            for k, is_row in enumerate(pattern):
-                parents = [ops[i][1][k] for i in members]
-                index = [row[p] if is_row else scalar[p] for p in parents]
-                operands.append(("row" if is_row else "scalar", _as_slice(np, index)))
-                if not is_row and all(p >= first_const for p in parents):
+            # Operand positions taken together: each alone, or for dot and total the terms
+            # of each side stacked into one array when they are all rows or all scalars.
+            sides = [[k] for k in range(len(pattern))]
+            half = len(pattern) // 2
+            if rule is r.DOT and len(set(pattern[:half])) == len(set(pattern[half:])) == 1:
+                sides = [list(range(half)), list(range(half, len(pattern)))]
+            elif rule is r.TOTAL and len(set(pattern)) == 1:
+                sides = [list(range(len(pattern)))]
+            stacked = len(sides) < len(pattern) or (rule is r.TOTAL and len(pattern) == 1)
+            operands, edges, sizes, shared = [], [], [], []
+            for side in sides:
+                is_row = pattern[side[0]]
+                kind = "row" if is_row else "scalar"
+                columns = [[ops[i][1][k] for i in members] for k in side]
+                index = [[row[p] if is_row else scalar[p] for p in col] for col in columns]
+                same = stacked and all(len(set(col)) == 1 for col in index)
+                if not stacked:
+                    operands.append((kind, _as_slice(np, index[0])))
+                elif same:
+                    operands.append((kind, _as_slice(np, [col[0] for col in index])))
+                else:
+                    operands.append((kind, np.array(index, dtype=np.intp)))
+                sizes.append(len(side))
+                shared.append(same)
+                if not is_row and all(p >= first_const for col in columns for p in col):
                     edges.append(None)  # constants only: no gradient wanted
                     continue
                 edges.append(n_edges)
-                for m, (i, p) in enumerate(zip(members, parents, strict=True)):
-                    rank = (-i, k)
-                    if is_row:
-                        into_row.setdefault(row[p], []).append((rank, n_edges + m))
-                    elif p < first_const:
-                        into_param.setdefault(p - n_in, []).append((rank, n_edges + m))
-                n_edges += len(members)
+                for k, col in zip(side, columns, strict=True):
+                    for m, (i, p) in enumerate(zip(members, col, strict=True)):
+                        rank = (-i, k)
+                        if is_row:
+                            into_row.setdefault(row[p], []).append((rank, n_edges + m))
+                        elif p < first_const:
+                            into_param.setdefault(p - n_in, []).append((rank, n_edges + m))
+                    n_edges += len(members)
             group = Group(
                 row[first_op + members[0]],
                 row[first_op + members[-1]] + 1,
-                _kernel(np, table, rule, len(pattern)),
+                _kernel(np, table, rule, len(pattern), stacked),
                 tuple(operands),
                 tuple(edges),
+                tuple(sizes),
+                tuple(shared),
+                stacked,
             )
             if not self.levels or self.levels[-1][0] != depth:
                 self.levels.append((depth, []))
@@ -305,7 +342,12 @@ class Plan:
         S = np.array(params + self.constants, dtype=np.float64)
         cache = []
         for group in self.groups:
-            operands = [V[ix] if kind == "row" else S[ix][:, None] for kind, ix in group.operands]
+            operands = [
+                _gather(V, S, kind, ix, size, same)
+                for (kind, ix), size, same in zip(
+                    group.operands, group.sizes, group.shared, strict=True
+                )
+            ]
             group.kernel[0](V[group.start : group.stop], *operands)
             if grad:
                 cache.append(operands)
@@ -339,9 +381,12 @@ class Plan:
                 g = G[group.start : group.stop]
                 locals_ = group.kernel[1](V[group.start : group.stop], *cache[index])
                 m = group.stop - group.start
-                for first, local in zip(group.edges, locals_, strict=True):
+                for first, local, size in zip(group.edges, locals_, group.sizes, strict=True):
                     if first is not None:
-                        np.multiply(g, local, out=E[first : first + m])
+                        block = E[first : first + size * m]
+                        if group.stacked:
+                            block = block.reshape(size, m, n)
+                        np.multiply(g, local, out=block)
         GI = np.zeros((self.n_inputs, n))
         _add_up(E, self.input_sums, GI)
         # Parameters: each edge summed over the batch first (in NumPy's order), then the
@@ -356,6 +401,16 @@ class Plan:
 
 
 _EMPTY = slice(0, 0)
+
+
+def _gather(V: Any, S: Any, kind: str, index: Any, size: int, shared: bool) -> Any:
+    """An operand's values: rows of ``V`` or scalars of ``S`` (broadcast along examples),
+    stacked to (positions, nodes, examples) for a stacked side."""
+    if kind == "row":
+        return V[index][:, None, :] if shared else V[index]
+    if shared:
+        return S[index][:, None, None]
+    return S[index][..., None]
 
 
 def _add_up(E: Any, steps: list[tuple[Any, Any]], G: Any) -> None:
