@@ -229,6 +229,17 @@ class Plan:
         for _, parents in ops:
             level.append(1 + max(level[p] for p in parents))
 
+        # The ops the first output depends on: only their edges carry its gradient (the
+        # other outputs' ops, has_aux's, run forward only).
+        wanted = [False] * len(ops)
+        if program.outputs[0] >= first_op:
+            wanted[program.outputs[0] - first_op] = True
+        for i in range(len(ops) - 1, -1, -1):
+            if wanted[i]:
+                for p in ops[i][1]:
+                    if p >= first_op:
+                        wanted[p - first_op] = True
+
         def in_rows(slot: int) -> bool:
             return slot < n_in or slot >= first_op
 
@@ -288,6 +299,8 @@ class Plan:
                 for k, col in zip(side, columns, strict=True):
                     for m, (i, p) in enumerate(zip(members, col, strict=True)):
                         rank = (-i, k)
+                        if not wanted[i]:
+                            continue
                         if is_row:
                             into_row.setdefault(row[p], []).append((rank, n_edges + m))
                         elif p < first_const:

@@ -409,3 +409,12 @@ def test_docstring_examples_run(module):
         importlib.import_module(f"autograd.{module}"), optionflags=doctest.ELLIPSIS
     )
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_aux_outputs_do_not_leak_into_the_gradient():
+    # The aux ops are replayed too; their (unset) gradients must not reach x's.
+    tape = trace(lambda x: (x * x, [x * 3.0 + 1.0, (x * 1000.0).exp()]), 3.0, has_aux=True)
+    (losses, aux), (dx,) = tape.batch_value_and_grad([4.0, 1.0])
+    assert dx.tolist() == [8.0, 2.0] and losses.tolist() == [16.0, 1.0]
+    assert aux[0].tolist() == [13.0, 4.0] and aux[1].tolist() == [math.inf, math.inf]
+    assert tape.value_and_grad(4.0) == ((16.0, [13.0, math.inf]), (8.0,))
