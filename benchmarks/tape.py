@@ -16,7 +16,8 @@ Workloads (issue #7):
   train  micrograd's demo training step (100 two-moons points, MLP 2-16-16-1 ReLU, mean
          hinge loss + 1e-4 * sum of squared parameters, full batch, one SGD step): the
          batched tape against micrograd (default garbage collector) and against the
-         same step vectorised by hand in NumPy.
+         same step vectorised by hand in NumPy; then the same step as a chainrule user
+         writes it with tapes (nn.MLP, nn.TapedLoss, nn.SGD).
 Tracing and compiling are paid once and reported on their own lines.
 """
 
