@@ -12,7 +12,9 @@ Workloads (issue #7):
          person would write: one statement per node, then the reverse sweep) and against
          micrograd (garbage collector paused, its best case). Per node of the 20,000,
          as in the engine benchmark; the tape, like the hand-written code, replays only
-         the 11,950 nodes the output depends on, while micrograd builds them all.
+         the 11,950 nodes the output depends on, while micrograd builds them all. (At
+         the spec's inputs every node past the first 1,000 is 0.0, so the output and all
+         gradients are 0: the same zeros for every contender, but not a numeric test.)
   train  micrograd's demo training step (100 two-moons points, MLP 2-16-16-1 ReLU, mean
          hinge loss + 1e-4 * sum of squared parameters, full batch, one SGD step): the
          batched tape against micrograd (default garbage collector) and against the
