@@ -14,7 +14,7 @@ import nn
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SUBMODULES = [
     "activations", "checkpoint", "datasets", "init", "losses", "module", "optim",
-    "schedules", "train",
+    "schedules", "taped", "train",
 ]  # fmt: skip
 
 
