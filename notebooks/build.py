@@ -90,8 +90,8 @@ draw(L)
 ## A neuron
 
 micrograd's classic neuron: $o = \\tanh(x_1 w_1 + x_2 w_2 + b)$, with the bias chosen
-so that $o = 1/\\sqrt 2$. The local derivative of tanh is $1 - o^2 = 0.5$, and every
-gradient before it is that 0.5 times the other factor of a product.
+so that $o = 1/\\sqrt 2$. The local derivative of tanh is $1 - o^2 = 0.5$: the bias
+gets 0.5, and each weight or input gets 0.5 times the factor it is multiplied by.
 """),
     code("""
 import math
@@ -194,9 +194,10 @@ one training step of a tiny network by hand. We redo every number with the engin
 exact values beside the article's rounded ones, and list where the article goes wrong.
 
 The network: inputs $x_1 = 0.35$, $x_2 = 0.7$; two hidden units $h_1$, $h_2$ with
-outputs $y_3$, $y_4$; one output unit with output $y_5$. $w_{i,j}$ is the weight from
-unit $i$ of one layer to unit $j$ of the next: $w_{1,1} = w_{2,1} = 0.2$,
-$w_{1,2} = w_{2,2} = 0.3$, $w_{1,3} = 0.3$, $w_{2,3} = 0.9$. Every unit is a sigmoid
+outputs $y_3$, $y_4$; one output unit $O_3$ with output $y_5$. $w_{i,j}$ is the weight
+from the $i$-th unit of one layer into unit $j$ ($h_1$, $h_2$ or $O_3$):
+$w_{1,1} = w_{2,1} = 0.2$, $w_{1,2} = w_{2,2} = 0.3$, $w_{1,3} = 0.3$, $w_{2,3} = 0.9$.
+Every unit is a sigmoid
 $\sigma(a) = 1/(1 + e^{-a})$ of its weighted input $a$, with no bias. The target is
 $t = 0.5$, the loss $L = \frac12 (t - y_5)^2$, and one step of gradient descent with
 learning rate $\eta = 1$ updates the weights.
@@ -411,7 +412,7 @@ $w^1_{jk}$ the weight from input $k$ to hidden unit $j$. The post gives no numbe
 choose some: sigmoid units (with the identity activation the post suggests, every
 $\partial a / \partial Z$ is 1), the cost $C = (a^3_1 - y)^2$, and one bias per layer,
 $b_1$ and $b_2$, as the post lists them. Each $Z$ is one `dot` node (the bias is the
-weight of a constant input 1), so the graph has exactly the post's nodes.
+weight of a constant input 1), so the graph has the post's $Z$ and $a$ nodes.
 
 `explain(C, w)` writes out every path from `C` back to `w` as a product of local
 derivatives, sums them and checks the sum against the engine's gradient.
@@ -492,9 +493,9 @@ The first seed article trains a network on XOR with numpy: 2 inputs, 4 sigmoid h
 units, 1 sigmoid output, weights drawn from a standard normal and biases starting at 0.
 Its update follows the gradient of half the sum of squared errors over the four points,
 $L = \frac12 \sum_i (y_i - \hat y_i)^2$, with the full batch, learning rate 0.1 and
-10,000 epochs. Here is the same network with `nn`: `init="normal"` draws the weights as
-`np.random.randn` does and starts the biases at 0, and a fixed seed makes the run
-repeatable.
+10,000 epochs. Here is the same network with `nn`: `init="normal"` draws the weights from
+a standard normal (like the article's `np.random.randn`) and starts the biases at 0, and
+a fixed seed makes the run repeatable.
 """),
     code("""
 import matplotlib.pyplot as plt
@@ -633,6 +634,24 @@ dead = model.layers[1].neurons[15]
 assert all(p.grad == 0 for p in dead.parameters())
 with no_grad():
     assert all(dead(model.layers[0](x)).data == 0 for x in X)
+"""),
+    md("""
+Is a gradient right? Nudge one weight by $\\pm h$ and watch the loss: the slope
+$(L(w + h) - L(w - h)) / 2h$ should match `.grad` (`autograd.gradcheck` does this for
+every input of a function).
+"""),
+    code("""
+w = model.layers[0].neurons[0].w[0]
+w0, h = w.data, 1e-6
+with no_grad():
+    w.data = w0 + h
+    up = losses_and_accuracy(model)[0].data
+    w.data = w0 - h
+    down = losses_and_accuracy(model)[0].data
+w.data = w0
+numeric = (up - down) / (2 * h)
+print(f"engine {w.grad:.9f}   central difference {numeric:.9f}")
+assert abs(w.grad - numeric) < 1e-7
 """),
     md("""
 ## Training
