@@ -801,11 +801,36 @@ def build(name: str, cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
     nb.metadata["kernelspec"] = {
         "name": "python3", "display_name": "Python 3", "language": "python"
     }
+    # Ids by position, not nbformat's random ones, so that rebuilding an unchanged
+    # notebook leaves its file unchanged and diffs show only real changes.
     nb.cells = [
-        nbformat.v4.new_markdown_cell(src) if kind == "markdown" else nbformat.v4.new_code_cell(src)
-        for kind, src in cells
+        nbformat.v4.new_markdown_cell(src, id=f"cell-{k}")
+        if kind == "markdown"
+        else nbformat.v4.new_code_cell(src, id=f"cell-{k}")
+        for k, (kind, src) in enumerate(cells)
     ]
     return nb
+
+
+def make_repeatable(nb: nbformat.NotebookNode) -> None:
+    """Remove what differs between runs of the same code: nbclient's execution times, and
+    how printed text happened to be split into chunks (adjacent chunks are joined)."""
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        outputs = []
+        for out in cell.get("outputs", []):
+            last = outputs[-1] if outputs else None
+            if (
+                out.output_type == "stream"
+                and last is not None
+                and last.output_type == "stream"
+                and last.name == out.name
+            ):
+                last.text += out.text
+            else:
+                outputs.append(out)
+        if cell.cell_type == "code":
+            cell.outputs = outputs
 
 
 def sources(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
@@ -829,6 +854,7 @@ def main() -> int:
             from nbclient import NotebookClient
 
             NotebookClient(nb, timeout=120, resources={"metadata": {"path": str(HERE)}}).execute()
+            make_repeatable(nb)
         nbformat.write(nb, path)
         print(f"wrote {path}")
     if stale:
