@@ -29,6 +29,13 @@ _NO_FLOW = "#d9d9d9"  # grad exactly 0: nothing flows through this node
 _NOT_FINITE = "#e31a1c"  # grad inf or nan
 _LEAF_SUMMARY_AT = 12  # collapsed drawings merge more ungrouped leaves than this into one node
 
+# Groups besides the neurons (0, 1, ...): in no group, and computed from parameters alone.
+_NONE = -1
+_PARAMS_ONLY = -2
+# What a node depends on, as bits (assign_groups): a parameter itself, a value without
+# parameters (inputs, constants), a value mixing parameters and data, parameters alone.
+_K_PARAM, _K_FREE, _K_DATA, _K_PARAMS_ONLY = 1, 2, 4, 8
+
 
 class GraphTooLargeError(ValueError):
     """The graph has more nodes than ``max_nodes``; the message says what to do instead."""
@@ -66,9 +73,17 @@ def to_dot(
             alone). Ops whose inputs are cut off are drawn dashed.
         max_nodes: raise ``GraphTooLargeError`` rather than draw more values than this.
         cluster: box each neuron's nodes, inside a box per layer (needs ``params``).
-        collapse: draw each neuron as one node (needs ``params``). A node that is not a
-            parameter belongs to the neuron of its latest ancestor parameter, in
-            parameter order, so a neuron's products, sums and activation go with it.
+            A node belongs to a neuron if it combines that neuron's parameters with
+            data: an input (a value without parameters that meets a parameter, like x
+            in w * x) or another neuron's output. Among such neurons it joins the
+            latest in parameter order, so a neuron's products, sums and activation go
+            with it. Nodes computed from parameters alone (a penalty such as
+            ``1e-4 * sum(p * p for p in params)``) are in no neuron's box. A number
+            multiplied straight into a parameter (``0.5 * p``) reads as an input.
+        collapse: draw each neuron as one node (needs ``params``), grouping nodes as
+            ``cluster`` does; all nodes computed from parameters alone become one node
+            "parameters only", whose label counts the parameters it reads instead of
+            drawing an edge from every neuron.
 
     Returns:
         The DOT text, identical for identical graphs.
@@ -271,25 +286,50 @@ class _Graph:
     # grouping --------------------------------------------------------------------------
 
     def assign_groups(self) -> None:
-        """Give every node a neuron index (-1: none), in one pass in topological order."""
+        """Give every node a neuron index, ``_NONE`` or ``_PARAMS_ONLY``, in one pass.
+
+        A node belongs to a neuron only if it mixes parameters with data (an input, or
+        another neuron's output); among the neurons it depends on that way, it joins the
+        latest in parameter order, which is the forward order: the neuron whose weights
+        it uses or whose inputs it combines. A node computed from parameters alone (a
+        penalty such as ``1e-4 * sum(p * p for p in params)``) is in no neuron.
+        """
         index: dict[str, int] = {}
         param_group: dict[Value, int] = {}
         for value, name in self.names.items():
             key = _group_key(name)
-            if key:
-                param_group[value] = index.setdefault(key, len(index))
+            param_group[value] = index.setdefault(key, len(index)) if key else _NONE
         self.groups = list(index)
         group_of = self.group_of
+        kind_of: dict[Value, int] = {}
         for node in self.order:
             g = param_group.get(node)
-            if g is None:
-                # Parameter order is forward order, so the latest group among the parents is
-                # the neuron whose weights this node uses (or that produced its inputs).
-                g = -1
+            if g is not None:
+                kind = _K_PARAM
+            elif not node.parents:
+                kind, g = _K_FREE, _NONE
+            else:
+                seen = 0  # the kinds among the parents, as bits
+                g = _NONE
                 for parent in node.parents:
-                    gp = group_of[parent]
-                    if gp > g:
-                        g = gp
+                    k = kind_of[parent]
+                    seen |= k
+                    if k & (_K_PARAM | _K_DATA):
+                        gp = group_of[parent]
+                        if gp > g:
+                            g = gp
+                # A parameter-free value meeting a parameter is an input (x in w * x):
+                # from there on the values carry data.
+                if seen & _K_DATA or (seen & _K_PARAM and seen & _K_FREE):
+                    kind = _K_DATA
+                elif seen & (_K_PARAM | _K_PARAMS_ONLY):
+                    kind = _K_PARAMS_ONLY
+                    # only neurons' parameters make the group; flat names leave nodes loose
+                    reads_neuron = g >= 0 or any(group_of[q] == _PARAMS_ONLY for q in node.parents)
+                    g = _PARAMS_ONLY if reads_neuron else _NONE
+                else:
+                    kind, g = _K_FREE, _NONE
+            kind_of[node] = kind
             group_of[node] = g
 
     # nodes -----------------------------------------------------------------------------
@@ -457,17 +497,23 @@ class _Graph:
         ops_in = [0] * ngroups
         max_grad = [0.0] * ngroups
         loose_leaves: set[Value] = set()  # ungrouped leaves that are not parameters
+        only: list[Value] = []  # the values computed from parameters alone
+        only_reads: set[Value] = set()  # the parameters they read
+        only_grad = 0.0
         for node in self.order:
             g = group_of[node]
-            if node is root or g < 0:
-                if g < 0 and not node.parents and node not in self.names and node is not root:
+            if node is root:
+                continue
+            if g == _PARAMS_ONLY:
+                only.append(node)
+                only_reads.update(q for q in node.parents if q in self.names)
+                only_grad = _max_abs(only_grad, node.grad)
+            elif g < 0:
+                if not node.parents and node not in self.names:
                     loose_leaves.add(node)
             elif node in self.names:
                 params_in[g] += 1
-                a = abs(node.grad)
-                # an inf or nan gradient must show, so it wins over any finite one
-                if not (a <= max_grad[g]) and math.isfinite(max_grad[g]):
-                    max_grad[g] = a
+                max_grad[g] = _max_abs(max_grad[g], node.grad)
             else:
                 ops_in[g] += 1
         summarize = len(loose_leaves) > _LEAF_SUMMARY_AT
@@ -476,39 +522,38 @@ class _Graph:
         def rep(node: Value) -> str:
             """The id of the drawn node that stands for ``node``."""
             g = group_of[node]
-            if g >= 0 and node is not root:
+            if node is root:
+                return f"v{self.index[node]}"
+            if g >= 0:
                 return f"g{g}"
+            if g == _PARAMS_ONLY:
+                return "params_only"
             if summarize and node in loose_leaves:
                 return "leaves"
             return f"v{self.index[node]}"
 
         singles = [n for n in self.order if rep(n).startswith("v")]
         if colors:
-            self.set_scale([*(max_grad[g] for g in used), *(n.grad for n in singles)])
+            scale = [*(max_grad[g] for g in used), *(n.grad for n in singles)]
+            self.set_scale([*scale, only_grad] if only else scale)
 
         body: list[str] = []
         for g in used:
             lines = [self.groups[g], f"{params_in[g]} params, {ops_in[g]} ops"]
             if self.show_grad:
                 lines.append(f"max |grad| {_num(max_grad[g], self.digits)}")
-            fill = self.color(max_grad[g]) if colors else _FILL["param"]
-            # A box, not a record: Graphviz cannot route the flat (same-rank) edges between
-            # neurons of one layer when they are records.
-            label = "\\n".join(_quote(line) for line in lines)  # \n is DOT's line break
-            body.append(
-                f'  g{g} [label="{label}", '
-                + _attrs(
-                    **{"class": "neuron"},
-                    shape="box",
-                    style="rounded,filled,bold",
-                    fillcolor=fill,
-                    fontcolor=self.font_color(fill),
-                )
-                + "];"
-            )
-            self.drawn += 1
+            body.append(self.box_line(f"g{g}", "neuron", lines, max_grad[g], colors))
         if cluster:
             body = self.layer_clusters(used, body)
+        if only:
+            neurons = len({group_of[q] for q in only_reads} - {_NONE})
+            lines = [
+                "parameters only (e.g. a penalty)",
+                f"{len(only):,} values from {len(only_reads):,} params of {neurons} neurons",
+            ]
+            if self.show_grad:
+                lines.append(f"max |grad| {_num(only_grad, self.digits)}")
+            body.append(self.box_line("params_only", "params_only", lines, only_grad, colors))
         if summarize:
             self.drawn += 1
             label = self.record([f"{len(loose_leaves):,} leaves", "inputs and constants"])
@@ -531,14 +576,37 @@ class _Graph:
                     dst = f"o{self.index[node]}"
             for parent in node.parents:
                 src = rep(parent)
+                # Every neuron's parameters would point at the parameters-only node; its
+                # label counts them instead of drawing one long edge from each neuron.
+                if dst == "params_only" and src.startswith("g"):
+                    continue
                 if src != dst and (src, dst) not in edges:
                     edges[(src, dst)] = self.same_layer(src, dst)
         for (src, dst), same in edges.items():
-            # A sum running through the neurons of one layer (an L2 penalty) must not
-            # stretch the layer into a chain: such edges do not constrain the layout.
+            # Graphs where values pass between the neurons of one layer (an RNN, say) must
+            # not stretch the layer into a chain: such edges do not constrain the layout.
             attrs = ' [style="dashed", constraint="false"]' if same else ""
             body.append(f"  {src} -> {dst}{attrs};")
         return body
+
+    def box_line(self, node_id: str, kind: str, lines: list[str], grad: float, colors) -> str:
+        """One collapsed group: a rounded box with the lines of its label."""
+        fill = self.color(grad) if colors else _FILL["param" if kind == "neuron" else "value"]
+        # A box, not a record: Graphviz cannot route the flat (same-rank) edges between
+        # neurons of one layer when they are records.
+        label = "\\n".join(_quote(line) for line in lines)  # \n is DOT's line break
+        self.drawn += 1
+        return (
+            f'  {node_id} [label="{label}", '
+            + _attrs(
+                **{"class": kind},
+                shape="box",
+                style="rounded,filled,bold" if kind == "neuron" else "rounded,filled,dashed",
+                fillcolor=fill,
+                fontcolor=self.font_color(fill),
+            )
+            + "];"
+        )
 
     def layer_clusters(self, used: list[int], group_lines: list[str]) -> list[str]:
         """The collapsed neuron nodes (one line each, in ``used`` order) boxed per layer."""
@@ -560,6 +628,12 @@ class _Graph:
         if not (src.startswith("g") and dst.startswith("g")):
             return False
         return _layer_key(self.groups[int(src[1:])]) == _layer_key(self.groups[int(dst[1:])])
+
+
+def _max_abs(best: float, g: float) -> float:
+    """The larger of ``best`` and |g|; an inf or nan gradient must show, so it wins."""
+    a = abs(g)
+    return a if not (a <= best) and math.isfinite(best) else best
 
 
 def _group_key(name: str) -> str:

@@ -617,21 +617,26 @@ neuron's weighted sum, bias and ReLU. `draw(..., collapse=True)` draws each neur
 node (it needs the parameters' names to know which values belong to which neuron),
 `cluster=True` boxes the layers, and `grad_colors=True` colours each neuron by the
 largest |grad| of its parameters: dark is small, bright is large, grey is exactly zero.
-(We draw the hinge part only: the L2 penalty would add an edge from every neuron.)
+The L2 penalty is computed from the parameters alone, so it belongs to no neuron: it is
+one node, "parameters only", feeding the final sum.
 """),
     code("""
 data_loss, reg_loss, accuracy = losses_and_accuracy(model)
-data_loss.backward()
-print(f"the hinge loss's graph has {len(topological_order(data_loss)):,} values")
-draw(data_loss, params=model.named_parameters(), collapse=True, cluster=True, grad_colors=True)
+loss = data_loss + reg_loss
+loss.backward()
+print(f"the loss's graph has {len(topological_order(loss)):,} values")
+draw(loss, params=model.named_parameters(), collapse=True, cluster=True, grad_colors=True)
 """),
     md("""
-A grey neuron gets no gradient at all: its ReLU is off for every one of the 100 points,
-so nothing can change its weights (a "dead" unit). Here that is `layers.1.neurons.15`:
+The darkest neuron, `layers.1.neurons.15`, has its ReLU off for every one of the 100
+points, so the hinge loss cannot change its weights (a "dead" unit): the only gradient
+they get is the penalty's $2 \\cdot 10^{-4}\\,p$.
 """),
     code("""
+import math
+
 dead = model.layers[1].neurons[15]
-assert all(p.grad == 0 for p in dead.parameters())
+assert all(math.isclose(p.grad, 2e-4 * p.data) for p in dead.parameters())
 with no_grad():
     assert all(dead(model.layers[0](x)).data == 0 for x in X)
 """),
@@ -645,9 +650,9 @@ w = model.layers[0].neurons[0].w[0]
 w0, h = w.data, 1e-6
 with no_grad():
     w.data = w0 + h
-    up = losses_and_accuracy(model)[0].data
+    up = sum(losses_and_accuracy(model)[:2]).data
     w.data = w0 - h
-    down = losses_and_accuracy(model)[0].data
+    down = sum(losses_and_accuracy(model)[:2]).data
 w.data = w0
 numeric = (up - down) / (2 * h)
 print(f"engine {w.grad:.9f}   central difference {numeric:.9f}")

@@ -353,12 +353,77 @@ def test_collapsed_demo_graph_has_one_node_per_neuron():
     assert kinds.count("neuron") == 33
     assert kinds.count("output") == 1 and kinds.count("leaf") == 1  # 404 leaves in one node
     assert "404 leaves" in next(v["label"] for v in nodes.values() if v["class"] == "leaf")
-    # edges between the neurons of one layer (the L2 sum) do not constrain the layout
-    layer = {k: v["label"].split(".neurons")[0] for k, v in nodes.items() if k.startswith("g")}
-    for s, d, attrs in edges:
-        if s in layer and d in layer and layer[s] == layer[d]:
-            assert attrs == {"style": "dashed", "constraint": "false"}
+    assert neuron_edges_follow_layers(nodes, edges) == 16 * 16 + 16
     assert len(edges) == len({(s, d) for s, d, _ in edges})
+    # a neuron holds its forward pass only: 100 points x (nin products, nin sums, relu)
+    boxes = [v["label"].split("\\n") for v in nodes.values() if v["class"] != "leaf"]
+    counts = {lines[0]: lines[1] for lines in boxes if len(lines) > 1}
+    assert counts["layers.0.neurons.3"] == "3 params, 500 ops"
+    assert counts["layers.1.neurons.3"] == "17 params, 3300 ops"
+    # the L2 penalty (337 squares, 337 sums, * 1e-4) is one node apart from the neurons
+    [only] = [k for k, v in nodes.items() if v["class"] == "params_only"]
+    assert counts["parameters only (e.g. a penalty)"] == "675 values from 337 params of 33 neurons"
+    assert not any(s.startswith("g") for s, d, _ in edges if d == only)
+
+
+def neuron_edges_follow_layers(nodes, edges) -> int:
+    """Check that edges between neuron nodes go from layer k to layer k + 1; their number."""
+    layer = {
+        k: int(v["label"].split(".neurons")[0].rsplit(".", 1)[1])
+        for k, v in nodes.items()
+        if v["class"] == "neuron"
+    }
+    between = [(s, d) for s, d, _ in edges if s in layer and d in layer]
+    assert [(s, d) for s, d in between if layer[d] != layer[s] + 1] == []
+    return len(between)
+
+
+@pytest.mark.parametrize("penalty", ["sum", "total", "dot"])
+def test_collapse_puts_a_parameters_only_penalty_in_its_own_node(penalty):
+    import nn
+
+    model = nn.MLP(2, [3, 1], seed=0)
+    ps = model.parameters()
+    squares = {
+        "sum": lambda: sum(p * p for p in ps),
+        "total": lambda: total(p * p for p in ps),
+        "dot": lambda: dot(ps, ps),
+    }[penalty]()
+    loss = model([1.0, 2.0]) + 1e-4 * squares
+    loss.backward()
+    nodes, edges, where = parse(
+        to_dot(loss, params=model.named_parameters(), collapse=True, cluster=True)
+    )
+    assert neuron_edges_follow_layers(nodes, edges) == 3
+    neurons = {k for k, v in nodes.items() if v["class"] == "neuron"}
+    assert len(neurons) == 4
+    # each neuron holds its own dot, + b and relu (the output neuron: no relu), no squares
+    ops = sorted(nodes[k]["label"].split("\\n")[1] for k in neurons)
+    assert ops == ["3 params, 3 ops"] * 3 + ["4 params, 2 ops"]
+    [only] = [k for k, v in nodes.items() if v["class"] == "params_only"]
+    assert where[only] == ()  # in no layer's box
+    values = {"sum": 13 + 13 + 1, "total": 13 + 1 + 1, "dot": 1 + 1}[penalty]
+    assert nodes[only]["label"].split("\\n")[1] == f"{values} values from 13 params of 4 neurons"
+    # the penalty feeds the final +, and nothing but constants feeds the penalty
+    out = next(k for k, v in nodes.items() if v["class"] == "output")
+    assert (only, "o" + out[1:]) in {(s, d) for s, d, _ in edges}
+    assert {nodes[s]["class"] for s, d, _ in edges if d == only} <= {"leaf"}
+
+
+def test_clusters_leave_a_parameters_only_penalty_outside_the_neurons():
+    out, params = small_model()
+    penalty = 1e-4 * sum(p * p for _, p in params)
+    penalty.label = "penalty"
+    loss = out + penalty
+    loss.backward()
+    nodes, _edges, where = parse(to_dot(loss, params=params, cluster=True))
+    for k in range(2):  # the same members as without the penalty
+        members = [n for n in nodes if where[n] == ("layers.0", f"layers.0.neurons.{k}")]
+        assert len(members) == 3 + 5 * 2
+    squares = [k for k, v in nodes.items() if v.get("label") == "*" and where[k] == ()]
+    assert len(squares) == len(params) + 1  # p * p for each parameter, and 1e-4 * sum
+    [penalty_id] = [k for k, v in nodes.items() if k[0] == "v" and fields(v)[0] == "penalty"]
+    assert where[penalty_id] == ()
 
 
 def test_docstring_examples():

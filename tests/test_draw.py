@@ -68,7 +68,9 @@ def test_collapsed_demo_graph_renders():
     neurons = [texts for classes, texts in nodes.values() if "neuron" in classes]
     assert len(neurons) == 33
     assert sorted(t[0] for t in neurons)[:2] == ["layers.0.neurons.0", "layers.0.neurons.1"]
-    assert len(nodes) == 33 + 1 + 2  # the leaves node, the output and its op
+    only = [texts for classes, texts in nodes.values() if "params_only" in classes]
+    assert [t[0] for t in only] == ["parameters only (e.g. a penalty)"]
+    assert len(nodes) == 33 + 1 + 1 + 2  # the penalty, the leaves node, the output and its op
     assert len(edges) == g.source.count(" -> ")
 
 
