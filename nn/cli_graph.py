@@ -1,0 +1,125 @@
+"""``chainrule graph``: evaluate a typed expression, backpropagate, draw and explain it.
+
+    chainrule graph "tanh(x*w + b)" x=0.5 w=-1.2 b=0.3 -o graph.svg --explain w
+
+The expression is parsed by ``autograd.parse_expression``, never evaluated by Python:
+only numbers, variable names, ``+ - * / **``, unary minus, parentheses and the engine's
+functions are allowed, and anything else is refused with a message naming it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from autograd import draw, explain, parse_expression
+
+from .cli_common import UsageError
+
+__all__ = ["add_parser", "assignment", "run"]
+
+DIGITS = 6  # significant digits of the numbers printed
+
+
+def assignment(text: str) -> tuple[str, float]:
+    """An argument type for ``NAME=NUMBER``.
+
+    Example:
+        >>> assignment("w=-1.2")
+        ('w', -1.2)
+    """
+    name, sep, number = text.partition("=")
+    name = name.strip()
+    if not sep or not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected NAME=NUMBER such as x=0.5, got {text!r}")
+    try:
+        value = float(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"the value of {name} must be a number, as in {name}=0.5; got {text!r}"
+        ) from None
+    return name, value
+
+
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    """Add the ``graph`` subcommand to ``commands`` (argparse's subparsers).
+
+    Returns:
+        The subcommand's parser.
+    """
+    parser = commands.add_parser(
+        "graph",
+        help="evaluate an expression, print its gradients and draw its graph",
+        description="Evaluate an expression of named numbers, backpropagate, print the value "
+        "and each gradient, and draw the computation graph. The expression is parsed, never "
+        "run: numbers, names, + - * / **, parentheses and the functions abs cos exp "
+        "leaky_relu log relu sigmoid sin softplus sqrt tanh. Start an expression that "
+        'begins with a minus sign after --, as in: chainrule graph -- "-x*y" x=1 y=2',
+    )
+    parser.add_argument("expression", help='the expression, e.g. "tanh(x*w + b)"')
+    parser.add_argument(
+        "values",
+        nargs="*",
+        type=assignment,
+        metavar="NAME=NUMBER",
+        help="a value for every variable of the expression",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        default="graph.svg",
+        help="where to draw the graph: .svg, .png or .dot (default: graph.svg)",
+    )
+    parser.add_argument(
+        "--explain",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="print the chain rule for the gradient of this variable (may be repeated)",
+    )
+    parser.set_defaults(run=run)
+    return parser
+
+
+def _number(x: float) -> str:
+    return format(x, f".{DIGITS}g")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``chainrule graph`` with parsed arguments; returns the exit status (0).
+
+    Everything that can fail (parsing, the math, drawing) happens before anything is
+    printed, so a failed command prints only its error.
+
+    Raises:
+        UsageError: a variable given twice, or ``--explain`` of a name not in the expression.
+        autograd.ExpressionError: the expression is not allowed or cannot be computed.
+        ImportError: drawing .svg or .png needs a Graphviz program (the ``viz`` extra).
+    """
+    values: dict[str, float] = {}
+    for name, value in args.values:
+        if name in values:
+            raise UsageError(f"{name} is given twice")
+        values[name] = value
+    parsed = parse_expression(args.expression, values)
+    out = parsed.output
+    # The output's name in the drawing and in the chain rule's text.
+    out.label = "f" if "f" not in parsed.inputs else "output"
+    for name in args.explain:
+        if name not in parsed.inputs:
+            known = ", ".join(parsed.inputs) or "none"
+            raise UsageError(
+                f"--explain {name}: {name} is not a variable of the expression (variables: {known})"
+            )
+    out.backward()
+    explanations = [explain(out, parsed.inputs[name]) for name in args.explain]
+    path = draw(out).save(args.output)
+
+    print(f"{out.label} = {args.expression.strip()} = {_number(out.data)}")
+    for name, leaf in parsed.inputs.items():
+        print(f"d{out.label}/d{name} = {_number(leaf.grad)}")
+    print(f"wrote {path}")
+    for explanation in explanations:
+        print()
+        print(explanation)
+    return 0
