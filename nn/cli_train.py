@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable
@@ -344,9 +346,24 @@ def _train(plan: Plan, progress: bool) -> _Trained:
             progress=progress,
         )  # fmt: skip
         final = evaluate(model, X, targets, objective, accuracy=correct)
-    except ArithmeticError as e:
+    except (ArithmeticError, ValueError) as e:
+        # Overflowing numbers surface as OverflowError, or as a ValueError from math.fsum
+        # ("-inf + inf in fsum"); other ValueErrors are not about divergence.
+        if isinstance(e, ValueError) and _finite(params) and not _NOT_FINITE.search(str(e)):
+            raise
         raise ArithmeticError(f"training diverged ({e}); try a smaller --lr") from None
+    if not _finite(params):
+        raise ArithmeticError(
+            "training diverged (parameters became inf or nan); try a smaller --lr"
+        )
     return _Trained(model, X, labels, history, final, optimizer)
+
+
+_NOT_FINITE = re.compile(r"\b(inf|nan)\b")
+
+
+def _finite(params: list[Value]) -> bool:
+    return all(math.isfinite(p.data) for p in params)
 
 
 def _decide(pred: Any) -> int:
