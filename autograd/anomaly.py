@@ -86,7 +86,7 @@ class _Detector:
                     f"summed to {g!r} from finite contributions of the nodes made from it; "
                     f"{_where(self.sites.get(node))}"
                 )
-            for i, (parent, local) in enumerate(zip(node._parents, node._local, strict=True)):
+            for i, (parent, local) in enumerate(zip(node.parents, node.local_grads, strict=True)):
                 product = local * g
                 if not _isfinite(product):
                     raise FloatingPointError(
@@ -105,7 +105,7 @@ def _describe(node: Value) -> str:
 
 
 def _inputs(node: Value) -> str:
-    shown = [f"{p.data!r} (label {p.label!r})" if p.label else repr(p.data) for p in node._parents]
+    shown = [f"{p.data!r} (label {p.label!r})" if p.label else repr(p.data) for p in node.parents]
     return "(" + ", ".join(shown) + ")"
 
 

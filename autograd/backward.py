@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 
 from .anomaly import active_detector
-from .value import Value
+from .value import MANY, Value
 
 __all__ = ["backward", "grad", "topological_order"]
 
@@ -29,18 +29,35 @@ def topological_order(root: Value) -> list[Value]:
     """
     order: list[Value] = []
     seen = {root}
-    # Each entry is a node and the iterator over its parents still to visit.
-    stack = [(root, iter(root._parents))]
+    stack = [root]
+    # A node on the stack is looked at again after each parent's subtree is done: for one
+    # or two parents it rescans its slots (cheaper than keeping an iterator per node); a
+    # many-parent node resumes its scan where it stopped.
+    resume: dict[Value, int] = {}
     while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if parent not in seen:
-                seen.add(parent)
-                stack.append((parent, iter(parent._parents)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
+        node = stack[-1]
+        a = node._p0
+        if a is MANY:
+            parents = node._p1
+            i = resume.get(node, 0)
+            while i < len(parents) and parents[i] in seen:
+                i += 1
+            if i < len(parents):
+                resume[node] = i + 1
+                seen.add(parents[i])
+                stack.append(parents[i])
+                continue
+        elif a is not None:
+            if a not in seen:
+                seen.add(a)
+                stack.append(a)
+                continue
+            b = node._p1
+            if b is not None and b not in seen:
+                seen.add(b)
+                stack.append(b)
+                continue
+        order.append(stack.pop())
     return order
 
 
@@ -76,25 +93,22 @@ def backward(root: Value) -> None:
 def _backward(root: Value) -> None:
     order = topological_order(root)
     for node in order:
-        if node._parents:
+        if node._p0 is not None:
             node.grad = 0.0
     root.grad += 1.0
     for node in reversed(order):
-        parents = node._parents
-        n = len(parents)
-        # Unrolled for two and one parents (nearly every node): zip() costs twice as much.
-        if n == 2:
-            a, b = parents
-            da, db = node._local
-            g = node.grad
-            a.grad += da * g
-            b.grad += db * g
-        elif n == 1:
-            parents[0].grad += node._local[0] * node.grad
-        elif n:
-            g = node.grad
-            for parent, d in zip(parents, node._local):
+        a = node._p0
+        if a is None:
+            continue
+        g = node.grad
+        if a is MANY:
+            for parent, d in zip(node._p1, node._d1):
                 parent.grad += d * g
+        else:
+            a.grad += node._d0 * g
+            b = node._p1
+            if b is not None:
+                b.grad += node._d1 * g
 
 
 def grad(
@@ -160,11 +174,12 @@ def _grad(output: Value, inputs: tuple, create_graph: bool, allow_unused: bool) 
     for node in reversed(order):
         # Interior gradients are dropped as soon as they have been passed on.
         g = grads[node] if node in wanted else grads.pop(node)
-        if not node._parents:
+        if node._p0 is None:
             continue
         # create_graph re-runs the rule on Values, so the derivative is itself a graph.
-        local = node._rule.derivative(node, *node._parents) if create_graph else node._local
-        for parent, d in zip(node._parents, local, strict=True):
+        parents = node.parents
+        local = node._rule.derivative(node, *parents) if create_graph else node.local_grads
+        for parent, d in zip(parents, local, strict=True):
             if parent in grads:
                 grads[parent] = grads[parent] + d * g
             else:

@@ -193,7 +193,7 @@ def _distances(root: Value) -> dict[Value, int]:
     while queue:
         node = queue.popleft()
         d = distance[node] + 1
-        for parent in node._parents:
+        for parent in node.parents:
             if parent not in distance:
                 distance[parent] = d
                 queue.append(parent)
@@ -286,7 +286,7 @@ class _Graph:
                 # Parameter order is forward order, so the latest group among the parents is
                 # the neuron whose weights this node uses (or that produced its inputs).
                 g = -1
-                for parent in node._parents:
+                for parent in node.parents:
                     gp = group_of[parent]
                     if gp > g:
                         g = gp
@@ -299,7 +299,7 @@ class _Graph:
             return "output"
         if node in self.names:
             return "param"
-        return "leaf" if not node._parents else "value"
+        return "leaf" if not node.parents else "value"
 
     def value_line(self, node: Value, colors: bool, title: str | None = None) -> str:
         i = self.index[node]
@@ -388,7 +388,7 @@ class _Graph:
         if colors:
             flows = [n.grad for n in nodes]
             for n in nodes:
-                flows.extend(d * n.grad for d in n._local)
+                flows.extend(d * n.grad for d in n.local_grads)
             self.set_scale(flows)
 
         node_lines: dict[Value, list[str]] = {}
@@ -396,10 +396,10 @@ class _Graph:
         for node in nodes:
             i = self.index[node]
             lines = [self.value_line(node, colors)]
-            if node._parents:
-                cut = keep is not None and any(p not in keep for p in node._parents)
+            if node.parents:
+                cut = keep is not None and any(p not in keep for p in node.parents)
                 lines.append(self.op_line(node, cut))
-                for parent, d in zip(node._parents, node._local, strict=True):
+                for parent, d in zip(node.parents, node.local_grads, strict=True):
                     if keep is None or parent in keep:
                         flow = d * node.grad if colors else None
                         edges.append(f"  v{self.index[parent]} -> o{i}{self.edge_attrs(flow)};")
@@ -460,7 +460,7 @@ class _Graph:
         for node in self.order:
             g = group_of[node]
             if node is root or g < 0:
-                if g < 0 and not node._parents and node not in self.names and node is not root:
+                if g < 0 and not node.parents and node not in self.names and node is not root:
                     loose_leaves.add(node)
             elif node in self.names:
                 params_in[g] += 1
@@ -525,11 +525,11 @@ class _Graph:
             dst = rep(node)
             if dst.startswith("v"):
                 body.append(self.value_line(node, colors))
-                if node._parents:
+                if node.parents:
                     body.append(self.op_line(node, cut=False))
                     edges[(f"o{self.index[node]}", dst)] = False
                     dst = f"o{self.index[node]}"
-            for parent in node._parents:
+            for parent in node.parents:
                 src = rep(parent)
                 if src != dst and (src, dst) not in edges:
                     edges[(src, dst)] = self.same_layer(src, dst)

@@ -255,7 +255,7 @@ def explain(
     # Paths from each node back to wrt, counted parents-first: one pass, exact ints.
     count: dict[Value, int] = {}
     for node in order:
-        count[node] = 1 if node is wrt else sum(count[p] for p in node._parents)
+        count[node] = 1 if node is wrt else sum(count[p] for p in node.parents)
     total_paths = count[output]
 
     (engine,) = grad(output, [wrt], allow_unused=True)
@@ -281,7 +281,7 @@ def explain(
         g = adjoint.get(node, 0.0)
         if node is wrt:
             continue  # paths end at wrt; what wrt was computed from does not matter here
-        for parent, d in zip(node._parents, node._local, strict=True):
+        for parent, d in zip(node.parents, node.local_grads, strict=True):
             if count[parent]:
                 adjoint[parent] = adjoint.get(parent, 0.0) + d * g
     summary = [
@@ -293,7 +293,7 @@ def explain(
         (names[node], adjoint.get(node, 0.0), d)
         for node in order
         if count[node] and node is not wrt
-        for parent, d in zip(node._parents, node._local, strict=True)
+        for parent, d in zip(node.parents, node.local_grads, strict=True)
         if parent is wrt
     ]
     total = sum(g * d for _, g, d in last_step)
@@ -326,7 +326,7 @@ def _paths(output: Value, wrt: Value, count: dict[Value, int]) -> list[Explained
             continue
         op = node.op
         # Pushed in reverse so that the first argument's paths come first.
-        for parent, d in reversed(tuple(zip(node._parents, node._local, strict=True))):
+        for parent, d in reversed(tuple(zip(node.parents, node.local_grads, strict=True))):
             if count.get(parent):
                 stack.append((parent, (*edges, (parent, op, d))))
     return paths

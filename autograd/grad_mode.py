@@ -75,7 +75,7 @@ def adjust_new_node(node: Any) -> None:
     if detector is not None:
         detector.check_new_node(node, recording)
     if not recording:
-        node._parents = node._local = ()
+        node._p0 = node._p1 = None
         node._rule = None
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import gc
 import sys
 
-from autograd import Value, topological_order
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograd import Value, grad, topological_order
 
 
 def micrograd_readme_expression():
@@ -112,3 +115,60 @@ def test_backward_restores_the_collector_state():
         gc.enable()
     y.backward()
     assert gc.isenabled()
+
+
+def test_many_parent_nodes_keep_order_and_duplicates():
+    from autograd import dot, total
+
+    a, b = Value(2.0), Value(3.0)
+    s = total([a, b, a, 1.5])
+    assert s.parents[:3] == (a, b, a) and s.parents[3].data == 1.5
+    assert s.local_grads == (1.0, 1.0, 1.0, 1.0)
+    d = dot([a, b, a], [b, a, a])
+    assert d.parents == (a, b, a, b, a, a) and d.local_grads == (3.0, 2.0, 2.0, 2.0, 3.0, 2.0)
+    d.backward()
+    assert (a.grad, b.grad) == (2 * 3.0 + 2 * 2.0, 2 * 2.0)  # d = 2ab + a**2
+
+
+programs = st.lists(
+    st.tuples(st.integers(0, 3), st.lists(st.integers(0, 10_000), min_size=1, max_size=5)),
+    min_size=1,
+    max_size=60,
+)
+
+
+@given(programs)
+def test_topological_order_on_graphs_of_every_arity(program):
+    from autograd import total
+
+    nodes = [Value(float(i)) for i in range(3)]
+    for kind, picks in program:
+        operands = [nodes[p % len(nodes)] for p in picks]
+        if kind == 0:
+            nodes.append(operands[0].tanh())
+        elif kind == 1:
+            nodes.append(operands[0] * operands[-1])
+        else:
+            nodes.append(total(operands))
+    root = nodes[-1]
+    order = topological_order(root)
+    position = {node: i for i, node in enumerate(order)}
+    assert len(position) == len(order) and order[-1] is root
+    for node in order:
+        for parent in node.parents:
+            assert position[parent] < position[node]
+    # every node reached by walking parents is in the order, and nothing else
+    reached, stack = {root}, [root]
+    while stack:
+        for parent in stack.pop().parents:
+            if parent not in reached:
+                reached.add(parent)
+                stack.append(parent)
+    assert reached == set(order)
+    # backward agrees with grad() on every leaf
+    leaves = [n for n in order if not n.parents]
+    expected = grad(root, leaves)
+    for leaf in leaves:
+        leaf.grad = 0.0
+    root.backward()
+    assert tuple(leaf.grad for leaf in leaves) == expected

@@ -109,7 +109,8 @@ def test_detach_makes_a_leaf_with_the_same_data():
 
 def test_slots_no_dict():
     assert not hasattr(Value(1.0), "__dict__")
-    assert sys.getsizeof(Value(1.0)) <= 80
+    # eight slots: the object with its GC header, and no tuples hanging off it
+    assert sys.getsizeof(Value(1.0)) <= 96
 
 
 # --- numerical stability -------------------------------------------------------------------
