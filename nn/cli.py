@@ -107,6 +107,14 @@ def run() -> NoReturn:
 
     Output piped into a program that stops reading early (``chainrule graph ... | head``)
     ends the command quietly, as for other command-line tools.
+
+    Example (a shell, not Python)::
+
+        $ chainrule graph "x*y" x=2 y=3 -o graph.svg
+        f = x*y = 6
+        df/dx = 3
+        df/dy = 2
+        wrote graph.svg
     """
     try:
         status = main()

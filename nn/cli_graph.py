@@ -44,8 +44,16 @@ def assignment(text: str) -> tuple[str, float]:
 def add_parser(commands: Any) -> argparse.ArgumentParser:
     """Add the ``graph`` subcommand to ``commands`` (argparse's subparsers).
 
+    Args:
+        commands: what ``ArgumentParser.add_subparsers()`` returned.
+
     Returns:
         The subcommand's parser.
+
+    Example:
+        >>> commands = argparse.ArgumentParser(prog="chainrule").add_subparsers()
+        >>> add_parser(commands).parse_args(["x*y", "x=2", "y=3"]).values
+        [('x', 2.0), ('y', 3.0)]
     """
     parser = commands.add_parser(
         "graph",
@@ -91,10 +99,29 @@ def run(args: argparse.Namespace) -> int:
     Everything that can fail (parsing, the math, drawing) happens before anything is
     printed, so a failed command prints only its error.
 
+    Args:
+        args: the parsed arguments (see ``add_parser``).
+
+    Returns:
+        0.
+
     Raises:
         UsageError: a variable given twice, or ``--explain`` of a name not in the expression.
         autograd.ExpressionError: the expression is not allowed or cannot be computed.
         ImportError: drawing .svg or .png needs a Graphviz program (the ``viz`` extra).
+
+    Example:
+        >>> import os, tempfile
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> commands = argparse.ArgumentParser(prog="chainrule").add_subparsers()
+        >>> parser = add_parser(commands)
+        >>> run(parser.parse_args(["x*y", "x=2", "y=3", "-o", os.path.join(folder.name, "g.dot")]))
+        f = x*y = 6
+        df/dx = 3
+        df/dy = 2
+        wrote ...g.dot
+        0
+        >>> folder.cleanup()
     """
     values: dict[str, float] = {}
     for name, value in args.values:

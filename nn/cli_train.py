@@ -40,7 +40,18 @@ from .optim import SGD, Adam, AdamW
 from .schedules import LinearLR
 from .train import evaluate, fit
 
-__all__ = ["Plan", "add_parser", "make_plan", "run"]
+__all__ = [
+    "DATASETS",
+    "DEFAULT_CLASSES",
+    "LOSSES",
+    "OPTIMIZERS",
+    "Plan",
+    "add_parser",
+    "build_train_parser",
+    "default_lr",
+    "make_plan",
+    "run",
+]
 
 
 @dataclass(frozen=True)
@@ -257,8 +268,16 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
 def add_parser(commands: Any) -> argparse.ArgumentParser:
     """Add the ``train`` subcommand to ``commands`` (argparse's subparsers).
 
+    Args:
+        commands: what ``ArgumentParser.add_subparsers()`` returned.
+
     Returns:
         The subcommand's parser.
+
+    Example:
+        >>> commands = argparse.ArgumentParser(prog="chainrule").add_subparsers()
+        >>> add_parser(commands).prog
+        'chainrule train'
     """
     parser = commands.add_parser(
         "train",
@@ -430,10 +449,29 @@ def _write_outputs(plan: Plan, trained: _Trained, folder: Path) -> list[tuple[Pa
 def run(args: argparse.Namespace) -> int:
     """Run ``chainrule train`` with parsed options; returns the exit status (0).
 
+    Args:
+        args: the parsed options (see ``add_parser``).
+
+    Returns:
+        0: training finished and the five files are written.
+
     Raises:
         UsageError: incompatible options (see ``make_plan``).
         ImportError: matplotlib, a Graphviz program, or tqdm (for the bar) is missing.
         OSError: the output folder cannot be written.
+        ArithmeticError: training diverged.
+
+    Example:
+        >>> import tempfile
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> args = build_train_parser().parse_args(
+        ...     ["--epochs", "2", "--samples", "10", "--out", folder.name, "--quiet"])
+        >>> run(args)
+        training accuracy ...%, loss ...
+        wrote 5 files to ...
+        ...
+        0
+        >>> folder.cleanup()
     """
     plan = make_plan(args)
     progress = not args.quiet and sys.stdout.isatty()
