@@ -140,7 +140,10 @@ def run(args: argparse.Namespace) -> int:
             )
     out.backward()
     explanations = [explain(out, parsed.inputs[name]) for name in args.explain]
-    path = draw(out).save(args.output)
+    try:
+        path = draw(out).save(args.output)
+    except OSError as e:  # its own message would name the temporary file, not ours
+        raise OSError(f"cannot write {args.output!r}: {e.strerror or e}") from None
 
     print(f"{out.label} = {args.expression.strip()} = {_number(out.data)}")
     for name, leaf in parsed.inputs.items():

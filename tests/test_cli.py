@@ -385,6 +385,13 @@ def test_graph_writes_png_and_refuses_an_unknown_suffix(tmp_path):
     assert status == 1 and "cannot tell the format" in err
 
 
+def test_graph_into_a_missing_folder_is_one_line_error(tmp_path):
+    path = tmp_path / "missing" / "g.svg"
+    status, out, err = run_main(["graph", "x*x", "x=3", "-o", path])
+    assert status == 1 and out == ""
+    assert err == f"chainrule graph: error: cannot write {str(path)!r}: No such file or directory\n"
+
+
 def test_help_and_version_exit_0():
     status, out, _ = run_main(["--version"])
     assert status == 0 and out.strip() == "chainrule 0.1.0"
