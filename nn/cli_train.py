@@ -95,19 +95,28 @@ LOSSES = {
 OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW}
 
 
-def default_lr(optimizer: str, dataset: str) -> float:
+def default_lr(optimizer: str, dataset: str, loss: str) -> float:
     """The starting learning rate when ``--lr`` is not given.
 
-    SGD takes micrograd's 1.0, except on blobs, whose points lie in [-10, 10]^2 rather than
-    near the unit square (1.0 makes that diverge); Adam and AdamW take 0.05.
+    SGD takes micrograd's 1.0, except for two cases where 1.0 diverges: blobs, whose
+    points lie in [-10, 10]^2 rather than near the unit square, and the mse loss, whose
+    gradient grows with the error. Those take 0.1; Adam and AdamW take 0.05.
+
+    Args:
+        optimizer, dataset, loss: names as given to ``chainrule train``.
+
+    Returns:
+        The learning rate of the first epoch.
 
     Example:
-        >>> default_lr("sgd", "moons"), default_lr("sgd", "blobs"), default_lr("adam", "moons")
-        (1.0, 0.1, 0.05)
+        >>> default_lr("sgd", "moons", "hinge"), default_lr("sgd", "blobs", "cross_entropy")
+        (1.0, 0.1)
+        >>> default_lr("sgd", "moons", "mse"), default_lr("adam", "moons", "hinge")
+        (0.1, 0.05)
     """
     if optimizer != "sgd":
         return 0.05
-    return 0.1 if dataset == "blobs" else 1.0
+    return 0.1 if dataset == "blobs" or loss == "mse" else 1.0
 
 
 @dataclass(frozen=True)
@@ -193,7 +202,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
         init=args.init,
         loss=loss,
         optimizer=args.optimizer,
-        lr=default_lr(args.optimizer, args.dataset) if args.lr is None else args.lr,
+        lr=default_lr(args.optimizer, args.dataset, loss) if args.lr is None else args.lr,
         l2=args.l2,
         epochs=args.epochs,
         batch_size=args.batch_size,
@@ -252,7 +261,7 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
         "--lr",
         type=positive_float,
         help="starting learning rate; it decays linearly to a tenth of it over the epochs "
-        "(default: 1.0 for sgd, 0.1 for sgd on blobs, 0.05 for adam and adamw)",
+        "(default: 1.0 for sgd, but 0.1 for sgd on blobs or with mse; 0.05 for adam and adamw)",
     )
     add("--epochs", type=int_at_least(1), default=100, help="passes over the data (default: 100)")
     add(

@@ -193,9 +193,9 @@ def test_train_option_combinations(tmp_path, options, loss, outputs):
     assert "MLP" not in out  # --quiet: no plan line
 
 
-def test_blobs_default_to_a_smaller_sgd_learning_rate(tmp_path):
-    status, _, err = run_main(["train", "--dataset", "blobs", "--epochs", 30, "--out", tmp_path,
-                               "--quiet"])  # fmt: skip
+@pytest.mark.parametrize("options", [["--dataset", "blobs"], ["--loss", "mse"]])
+def test_where_sgd_at_1_diverges_the_default_lr_is_smaller(tmp_path, options):
+    status, _, err = run_main(["train", *options, "--epochs", 30, "--out", tmp_path, "--quiet"])
     assert status == 0, err
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["config"]["lr"] == 0.1
