@@ -13,6 +13,7 @@ import argparse
 from typing import Any
 
 from autograd import draw, explain, parse_expression
+from autograd.parse import FUNCTIONS
 
 from .cli_common import UsageError
 
@@ -60,9 +61,9 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         help="evaluate an expression, print its gradients and draw its graph",
         description="Evaluate an expression of named numbers, backpropagate, print the value "
         "and each gradient, and draw the computation graph. The expression is parsed, never "
-        "run: numbers, names, + - * / **, parentheses and the functions abs cos exp "
-        "leaky_relu log relu sigmoid sin softplus sqrt tanh. Start an expression that "
-        'begins with a minus sign after --, as in: chainrule graph -- "-x*y" x=1 y=2',
+        f"run: numbers, names, + - * / **, parentheses and the functions "
+        f"{' '.join(sorted(FUNCTIONS))}. An expression that starts with a minus sign and "
+        'has no spaces goes after the options and --: chainrule graph -o g.svg -- "-x*y" x=1 y=2',
     )
     parser.add_argument("expression", help='the expression, e.g. "tanh(x*w + b)"')
     parser.add_argument(

@@ -212,7 +212,13 @@ def make_plan(args: argparse.Namespace) -> Plan:
 
 def _add_options(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
-    add("--dataset", choices=list(DATASETS), default="moons", help="the data (default: moons)")
+    add(
+        "--dataset",
+        choices=list(DATASETS),
+        default="moons",
+        help="the data (default: moons); spirals is hard for plain SGD: try "
+        "--optimizer adam --epochs 300",
+    )
     add("--samples", type=int_at_least(1), default=100, help="number of points (default: 100)")
     add(
         "--noise",
@@ -292,7 +298,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         "train",
         help="train an MLP on a toy dataset and save plots, metrics and the model",
         description="Train an MLP on a toy 2-D dataset. With no options: micrograd's demo "
-        "(two moons, MLP 2-16-16-1, hinge loss + L2, SGD), which reaches 100%% accuracy. "
+        "(two moons, MLP 2-16-16-1, hinge loss + L2, SGD), which reaches 100% accuracy. "
         "Writes metrics.json, loss.png, decision_boundary.png, model.json and neuron.svg.",
     )
     _add_options(parser)

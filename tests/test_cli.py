@@ -385,6 +385,16 @@ def test_graph_writes_png_and_refuses_an_unknown_suffix(tmp_path):
     assert status == 1 and "cannot tell the format" in err
 
 
+@pytest.mark.parametrize(
+    "argv", [["-x * y", "x=1", "y=-2", "-o", "{g}"], ["-o", "{g}", "--", "-x*y", "x=1", "y=-2"]]
+)
+def test_graph_takes_an_expression_that_starts_with_a_minus(tmp_path, argv):
+    argv = [a.format(g=tmp_path / "g.dot") for a in argv]
+    status, out, err = run_main(["graph", *argv])
+    assert status == 0, err
+    assert out.splitlines()[1:3] == ["df/dx = 2", "df/dy = -1"]
+
+
 def test_graph_into_a_missing_folder_is_one_line_error(tmp_path):
     path = tmp_path / "missing" / "g.svg"
     status, out, err = run_main(["graph", "x*x", "x=3", "-o", path])
