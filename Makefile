@@ -27,6 +27,7 @@ test: lint
 bench: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check micrograd==0.1.0
 	$(PY) benchmarks/engine.py
+	$(PY) benchmarks/tape.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -19,6 +19,7 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .parse import ExpressionError, parse_expression
 from .rules import Rule, primitive
 from .sums import dot, total
+from .tape import Tape, trace
 from .value import Value
 
 # Marks this package as chainrule's `autograd`, not HIPS's PyPI package of the same name.
@@ -32,6 +33,7 @@ __all__ = [
     "Graph",
     "GraphTooLargeError",
     "Rule",
+    "Tape",
     "Value",
     "backward",
     "detect_anomaly",
@@ -48,4 +50,5 @@ __all__ = [
     "to_dot",
     "topological_order",
     "total",
+    "trace",
 ]

@@ -39,6 +39,7 @@ from .losses import (
 from .module import MLP, Layer, Module, Neuron
 from .optim import SGD, Adam, AdamW, Optimizer
 from .schedules import LinearLR, StepLR
+from .taped import TapedLoss
 from .train import evaluate, fit
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "Neuron",
     "Optimizer",
     "StepLR",
+    "TapedLoss",
     "bce_loss",
     "bce_with_logits_loss",
     "cross_entropy_loss",

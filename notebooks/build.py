@@ -34,6 +34,673 @@ def code(text: str) -> tuple[str, str]:
 
 
 notebook(
+    "1-quickstart.ipynb",
+    md("""
+# Quickstart: values, gradients and pictures
+
+chainrule's engine is the `autograd` package. Every number in a computation is a `Value`:
+it holds the number in `.data`, remembers the values it was made from, and after
+`backward()` holds in `.grad` the derivative of the output with respect to itself.
+"""),
+    code("""
+from autograd import Value
+
+a = Value(2.0, label="a")
+b = Value(-3.0, label="b")
+c = Value(10.0, label="c")
+f = Value(-2.0, label="f")
+e = a * b
+e.label = "e"
+d = e + c
+d.label = "d"
+L = d * f
+L.label = "L"
+print("L =", L.data)
+print("L was made by", repr(L.op), "from", [p.label for p in L.parents])
+print("local derivatives dL/dd, dL/df:", L.local_grads)
+assert L.data == -8.0 and L.local_grads == (-2.0, 4.0)
+"""),
+    md(r"""
+## `backward`: the chain rule, automatically
+
+`L.backward()` walks the graph from `L` back to the leaves and fills in every `.grad`.
+By hand, $L = (ab + c) f$, so $\partial L/\partial a = bf = 6$,
+$\partial L/\partial b = af = -4$, $\partial L/\partial c = f = -2$ and
+$\partial L/\partial f = ab + c = 4$.
+"""),
+    code("""
+L.backward()
+for v in (a, b, c, f, e, d):
+    print(f"dL/d{v.label} = {v.grad}")
+assert (a.grad, b.grad, c.grad, f.grad) == (6.0, -4.0, -2.0, 4.0)
+"""),
+    md("""
+## `draw`: see the graph
+
+`draw` returns a `Graph`; as the last expression of a cell it shows itself. Each value is
+a `label | data | grad` record and each op a small node between values. Leaves are rounded
+and grey, the output gold.
+"""),
+    code("""
+from autograd import draw
+
+draw(L)
+"""),
+    md("""
+## A neuron
+
+micrograd's classic neuron: $o = \\tanh(x_1 w_1 + x_2 w_2 + b)$, with the bias chosen
+so that $o = 1/\\sqrt 2$. The local derivative of tanh is $1 - o^2 = 0.5$: the bias
+gets 0.5, and each weight or input gets 0.5 times the factor it is multiplied by.
+"""),
+    code("""
+import math
+
+x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+bias = Value(6.8813735870195432, label="b")
+n = x1 * w1 + x2 * w2 + bias
+n.label = "n"
+o = n.tanh()
+o.label = "o"
+o.backward()
+print(f"o = {o.data:.6f}; 1 - o**2 = {1 - o.data**2:.6f}")
+for v in (x1, w1, x2, w2, bias):
+    print(f"do/d{v.label} = {v.grad:+.6f}")
+assert math.isclose(o.data, 1 / math.sqrt(2))
+assert math.isclose(w1.grad, 1.0) and math.isclose(x1.grad, -1.5)
+assert w2.grad == 0.0 and math.isclose(x2.grad, 0.5) and math.isclose(bias.grad, 0.5)
+"""),
+    code("""
+draw(o)
+"""),
+    md("""
+## Gradients accumulate in leaves
+
+Leaves (values made directly, like weights) *add* each `backward()` call's gradient to
+`.grad`, as parameters do in PyTorch: set them back to 0 before computing new gradients.
+"""),
+    code("""
+o.backward()  # a second call adds the same gradients again
+print(f"w1.grad after two calls: {w1.grad:.6f}")
+assert math.isclose(w1.grad, 2.0)
+for v in (x1, w1, x2, w2, bias):
+    v.grad = 0.0
+"""),
+    md("""
+## `grad`: gradients as return values
+
+`grad(output, inputs)` returns the derivatives instead of writing `.grad`. Here
+$y = x^2 \\sin x$, so $y' = 2x \\sin x + x^2 \\cos x$.
+"""),
+    code("""
+from autograd import grad
+
+x = Value(3.0, label="x")
+y = x**2 * x.sin()
+(dy,) = grad(y, [x])
+closed_form = 2 * 3.0 * math.sin(3.0) + 3.0**2 * math.cos(3.0)
+print(f"engine {dy:.12f}   closed form {closed_form:.12f}   x.grad {x.grad}")
+assert math.isclose(dy, closed_form, rel_tol=1e-12) and x.grad == 0.0
+"""),
+    md("""
+## Higher-order derivatives
+
+With `create_graph=True` the gradients are `Value`s with graphs of their own, so they
+can be differentiated again. For $y = x^3$ at $x = 2$: $3x^2 = 12$, $6x = 12$, $6$, $0$.
+"""),
+    code("""
+x = Value(2.0, label="x")
+d = x**3
+derivatives = []
+for _ in range(4):
+    # allow_unused: the last derivative, 6, no longer depends on x
+    (d,) = grad(d, [x], create_graph=True, allow_unused=True)
+    derivatives.append(d.data)
+print(derivatives)
+assert derivatives == [12.0, 12.0, 6.0, 0.0]
+"""),
+    md("""
+A derivative's graph is built from the same rules as the forward pass: for
+$y = \\tanh x$ the engine's $dy/dx$ is the graph of $(1 - y \\cdot y) \\cdot 1$ (the 1 is
+the gradient `backward` starts with).
+"""),
+    code("""
+x = Value(0.5, label="x")
+y = x.tanh()
+y.label = "y"
+(dy,) = grad(y, [x], create_graph=True)
+(d2y,) = grad(dy, [x])
+t = y.data
+print(f"dy/dx   {dy.data:.12f}   closed form {1 - t**2:.12f}")
+print(f"d2y/dx2 {d2y:.12f}   closed form {-2 * t * (1 - t**2):.12f}")
+assert math.isclose(dy.data, 1 - t**2) and math.isclose(d2y, -2 * t * (1 - t**2))
+draw(dy, show_grad=False)
+"""),
+    md("""
+Next: notebook 2 does backpropagation by hand on a small network and checks a published
+worked example against the engine.
+"""),
+)
+
+
+notebook(
+    "2-backprop-by-hand.ipynb",
+    md(r"""
+# Backpropagation by hand, checked by the engine
+
+The first seed article ("Backpropagation in Neural Network", GeeksforGeeks, 2024) works
+one training step of a tiny network by hand. We redo every number with the engine, put the
+exact values beside the article's rounded ones, and list where the article goes wrong.
+
+The network: inputs $x_1 = 0.35$, $x_2 = 0.7$; two hidden units $h_1$, $h_2$ with
+outputs $y_3$, $y_4$; one output unit $O_3$ with output $y_5$. $w_{i,j}$ is the weight
+from the $i$-th unit of one layer into unit $j$ ($h_1$, $h_2$ or $O_3$):
+$w_{1,1} = w_{2,1} = 0.2$, $w_{1,2} = w_{2,2} = 0.3$, $w_{1,3} = 0.3$, $w_{2,3} = 0.9$.
+Every unit is a sigmoid
+$\sigma(a) = 1/(1 + e^{-a})$ of its weighted input $a$, with no bias. The target is
+$t = 0.5$, the loss $L = \frac12 (t - y_5)^2$, and one step of gradient descent with
+learning rate $\eta = 1$ updates the weights.
+"""),
+    code("""
+import math
+
+from IPython.display import Markdown
+
+import nn
+from autograd import Value, draw, explain, grad
+
+x1, x2, target = 0.35, 0.7, 0.5
+start = {"w11": 0.2, "w21": 0.2, "w12": 0.3, "w22": 0.3, "w13": 0.3, "w23": 0.9}
+
+
+def forward(w):
+    \"\"\"Every value of the network, by name, for the weights w (name -> Value).\"\"\"
+    v = {"x1": Value(x1), "x2": Value(x2)}
+    v["a1"] = w["w11"] * v["x1"] + w["w21"] * v["x2"]
+    v["y3"] = v["a1"].sigmoid()
+    v["a2"] = w["w12"] * v["x1"] + w["w22"] * v["x2"]
+    v["y4"] = v["a2"].sigmoid()
+    v["a3"] = w["w13"] * v["y3"] + w["w23"] * v["y4"]
+    v["y5"] = v["a3"].sigmoid()
+    v["L"] = 0.5 * (target - v["y5"]) ** 2
+    for name, value in v.items():
+        value.label = name
+    return v
+
+
+def table(header, rows):
+    \"\"\"A Markdown table; floats shown to 10 significant digits.\"\"\"
+    cell = lambda x: f"{x:.10g}" if isinstance(x, float) else str(x)  # noqa: E731
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(map(cell, row)) + " |" for row in rows]
+    return Markdown("\\n".join(lines))
+
+
+w = {name: Value(data, label=name) for name, data in start.items()}
+v = forward(w)
+"""),
+    md(r"""
+## 1. Forward pass
+
+$a_1 = w_{1,1} x_1 + w_{2,1} x_2$ and $y_3 = \sigma(a_1)$; likewise $a_2, y_4$ for
+$h_2$ and $a_3 = w_{1,3} y_3 + w_{2,3} y_4$, $y_5 = \sigma(a_3)$ for the output.
+"""),
+    code("""
+article = {"a1": 0.21, "y3": 0.56, "a2": 0.315, "y4": 0.59, "a3": 0.702, "y5": 0.67}
+sigmoid = lambda a: 1 / (1 + math.exp(-a))  # noqa: E731
+by_hand = {"a1": 0.2 * 0.35 + 0.2 * 0.7, "a2": 0.3 * 0.35 + 0.3 * 0.7}
+by_hand["y3"], by_hand["y4"] = sigmoid(by_hand["a1"]), sigmoid(by_hand["a2"])
+by_hand["a3"] = 0.3 * by_hand["y3"] + 0.9 * by_hand["y4"]
+by_hand["y5"] = sigmoid(by_hand["a3"])
+for name, value in by_hand.items():
+    assert math.isclose(v[name].data, value, rel_tol=1e-12), name
+assert round(v["y3"].data, 4) == 0.5523 and round(v["y5"].data, 4) == 0.6651
+table(
+    ["value", "article", "engine"],
+    [(name, article[name], v[name].data) for name in article]
+    + [("error t - y5", -0.17, target - v["y5"].data)],
+)
+"""),
+    md(r"""
+The article's $y_3 = 0.56$ should be $0.55$, and in $a_3$ it uses $y_3 = 0.57$ and
+$y_4 = 0.59$ where $0.5523$ and $0.5781$ belong, so its $a_3 = 0.702$ is off too.
+$y_5$ still rounds to 0.67.
+
+## 2. Error terms
+
+The article's error term of a unit is $\delta_j = -\partial L / \partial a_j$, minus the
+derivative of the loss with respect to the unit's weighted input:
+
+$$\delta_5 = y_5 (1 - y_5)(t - y_5), \qquad
+\delta_3 = y_3 (1 - y_3)\, w_{1,3}\, \delta_5, \qquad
+\delta_4 = y_4 (1 - y_4)\, w_{2,3}\, \delta_5.$$
+
+The engine gives $\partial L / \partial a_j$ directly: `grad(L, [a1, a2, a3])`.
+"""),
+    code("""
+L = v["L"]
+dL_da1, dL_da2, dL_da3 = grad(L, [v["a1"], v["a2"], v["a3"]])
+delta = {"delta5": -dL_da3, "delta3": -dL_da1, "delta4": -dL_da2}
+y3, y4, y5 = v["y3"].data, v["y4"].data, v["y5"].data
+# The formulas above, in plain floats, give the engine's numbers.
+assert math.isclose(delta["delta5"], y5 * (1 - y5) * (target - y5), rel_tol=1e-12)
+assert math.isclose(delta["delta3"], y3 * (1 - y3) * 0.3 * delta["delta5"], rel_tol=1e-12)
+assert math.isclose(delta["delta4"], y4 * (1 - y4) * 0.9 * delta["delta5"], rel_tol=1e-12)
+assert round(delta["delta4"], 4) == -0.0081
+article.update(delta5=-0.0376, delta3=-0.0027, delta4=-0.0819)
+table(["error term", "article", "engine"], [(k, article[k], d) for k, d in delta.items()])
+"""),
+    md(r"""
+$\delta_4 = -0.0819$ is ten times too large: the article's own numbers give
+$0.59 \cdot 0.41 \cdot 0.9 \cdot (-0.0376) = -0.0082$.
+
+## 3. The graph, with gradients
+
+`L.backward()` fills in $\partial L / \partial w$ for every weight. Passing the weights as
+`params` draws them as named parameters (bold).
+"""),
+    code("""
+L.backward()
+draw(L, params=list(w.items()))
+"""),
+    md(r"""
+## 4. Updating the weights
+
+The gradient of a weight is $\partial L / \partial w_{i,j} = -\delta_j O_i$, where
+$O_i$ is the output of the unit the weight comes *from* ($x_1$, $x_2$, $y_3$ or $y_4$;
+the article writes $O_j$ but computes with $O_i$). Gradient descent moves each weight
+against its gradient, $w \leftarrow w - \eta\, \partial L / \partial w$, which is what
+`nn.SGD` with `lr=1.0` does.
+"""),
+    code("""
+comes_from = {"w11": x1, "w21": x2, "w12": x1, "w22": x2, "w13": y3, "w23": y4}
+goes_to = {"w11": "delta3", "w21": "delta3", "w12": "delta4", "w22": "delta4",
+           "w13": "delta5", "w23": "delta5"}
+for name, p in w.items():
+    assert math.isclose(p.grad, -delta[goes_to[name]] * comes_from[name], rel_tol=1e-12)
+
+nn.SGD(list(w.values()), lr=1.0).step()
+new = {name: p.data for name, p in w.items()}
+for name, p in w.items():
+    assert new[name] == start[name] - p.grad
+assert round(new["w23"], 4) == 0.8787 and round(new["w11"], 4) == 0.1990
+article_new = {"w11": 0.200945, "w21": 0.29811, "w12": 0.271335, "w22": 0.24267,
+               "w13": 0.08567, "w23": 0.67816}
+table(
+    ["weight", "before", "gradient", "article: after", "engine: after"],
+    [(n, start[n], w[n].grad, article_new[n], new[n]) for n in w],
+)
+"""),
+    md("""
+## 5. The next forward pass
+
+With the updated weights the output moves toward the target, but not as far as the
+article says ($y_5 = 0.61$).
+"""),
+    code("""
+after = forward(w)
+article_after = {"y3": 0.57, "y4": 0.56, "y5": 0.61}
+assert after["L"].data < L.data
+assert round(after["y5"].data, 2) == 0.66
+table(
+    ["value", "article", "engine"],
+    [(n, article_after[n], after[n].data) for n in article_after]
+    + [("error t - y5", -0.11, target - after["y5"].data)],
+)
+"""),
+    md("""
+## Errata
+
+Each row redoes the article's step from the article's *own* rounded numbers, so that what
+is left is the mistake; the engine's exact value is beside it. The check under the table
+asserts that every redone value is closer to the exact one than the article's.
+"""),
+    code("""
+a = {"y3": 0.56, "y3 in a3": 0.57, "y4": 0.59, "y5": 0.67, "delta5": -0.0376,
+     "delta3": -0.0027, "delta4": -0.0819}  # the article's rounded numbers
+d4 = a["y4"] * (1 - a["y4"]) * 0.9 * a["delta5"]  # its delta4, recomputed
+redone = {
+    "y3": sigmoid(0.21),
+    "a3": 0.3 * sigmoid(0.21) + 0.9 * sigmoid(0.315),
+    "delta4": d4,
+    "w23": 0.9 + a["delta5"] * a["y4"],
+    "w11": 0.2 + a["delta3"] * 0.35,
+    "w21": 0.2 + a["delta3"] * 0.7,
+    "w12": 0.3 + d4 * 0.35,
+    "w22": 0.3 + d4 * 0.7,
+    "w13": 0.3 + a["delta5"] * a["y3 in a3"],
+}
+w_redone = {n: redone.get(n, start[n]) for n in start}  # from the redone weights:
+y3r = sigmoid(w_redone["w11"] * x1 + w_redone["w21"] * x2)
+y4r = sigmoid(w_redone["w12"] * x1 + w_redone["w22"] * x2)
+redone["y5 after"] = sigmoid(w_redone["w13"] * y3r + w_redone["w23"] * y4r)
+exact = {"y3": v["y3"].data, "a3": v["a3"].data, "delta4": delta["delta4"],
+         **new, "y5 after": after["y5"].data}
+errata = [
+    ("y3", 0.56, "sigma(0.21) = 0.5523 rounds to 0.55, and a3 then uses 0.57"),
+    ("a3", 0.702, "uses y3 = 0.57 and y4 = 0.59 instead of 0.5523 and 0.5781"),
+    ("delta4", -0.0819, "decimal point slipped: 0.59 * 0.41 * 0.9 * (-0.0376) = -0.0082"),
+    ("w23", 0.67816, "adds -0.22184 instead of the delta w of -0.022184"),
+    ("w11", 0.200945, "sign lost: delta3 < 0, so delta w = -0.000945"),
+    ("w21", 0.29811, "starts from 0.3, but w21 is 0.2"),
+    ("w12", 0.271335, "uses the wrong delta4 = -0.0819"),
+    ("w22", 0.24267, "uses the wrong delta4 = -0.0819"),
+    ("w13", 0.08567, "decimal point slipped: 0.3 - 0.21432 instead of 0.3 - 0.021432"),
+    ("y5 after", 0.61, "not what the updated weights give: the error is -0.16, not -0.11"),
+]
+for name, wrong, _ in errata:
+    assert abs(redone[name] - exact[name]) < abs(wrong - exact[name]), name
+assert round(exact["delta4"], 4) == -0.0081 and round(redone["w23"], 6) == 0.877816
+table(
+    ["value", "article", "redone from its numbers", "exact (engine)", "what went wrong"],
+    [(n, wrong, redone[n], exact[n], why) for n, wrong, why in errata],
+)
+"""),
+    md(r"""
+## The 2-3-1 network: the chain rule written out
+
+The second seed (a blog post on the backpropagation algorithm) writes each gradient of a
+network with 2 inputs, 3 hidden units and 1 output as a product of local derivatives:
+
+$$\frac{\partial C}{\partial w^1_{11}} = \frac{\partial C}{\partial a^3_1}
+\frac{\partial a^3_1}{\partial Z^3_1}\frac{\partial Z^3_1}{\partial a^2_1}
+\frac{\partial a^2_1}{\partial Z^2_1}\frac{\partial Z^2_1}{\partial w^1_{11}}$$
+
+$Z^l_j$ is the weighted input of unit $j$ in layer $l$, $a^l_j$ its output, and
+$w^1_{jk}$ the weight from input $k$ to hidden unit $j$. The post gives no numbers, so we
+choose some: sigmoid units (with the identity activation the post suggests, every
+$\partial a / \partial Z$ is 1), the cost $C = (a^3_1 - y)^2$, and one bias per layer,
+$b_1$ and $b_2$, as the post lists them. Each $Z$ is one `dot` node (the bias is the
+weight of a constant input 1), so the graph has the post's $Z$ and $a$ nodes.
+
+`explain(C, w)` writes out every path from `C` back to `w` as a product of local
+derivatives, sums them and checks the sum against the engine's gradient.
+"""),
+    code("""
+from autograd import dot
+
+x = [Value(1.0, label="x1"), Value(0.5, label="x2")]
+y = 1.0
+W1 = [[0.1, -0.2], [0.4, 0.2], [-0.3, 0.5]]
+w1 = [[Value(wjk, label=f"w1_{j}{k}") for k, wjk in enumerate(row, 1)]
+      for j, row in enumerate(W1, 1)]
+b1 = Value(0.1, label="b1")
+w2 = [Value(w1j, label=f"w2_1{j}") for j, w1j in enumerate([0.6, -0.4, 0.3], 1)]
+b2 = Value(-0.1, label="b2")
+
+Z2 = [dot([*w1[j], b1], [*x, 1.0]) for j in range(3)]
+a2 = [z.sigmoid() for z in Z2]
+Z3 = dot([*w2, b2], [*a2, 1.0])
+a3 = Z3.sigmoid()
+e = a3 - y
+C = e**2
+for j in range(3):
+    Z2[j].label, a2[j].label = f"Z2_{j + 1}", f"a2_{j + 1}"
+Z3.label, a3.label, e.label, C.label = "Z3_1", "a3_1", "e", "C"
+
+explanation = explain(C, w1[0][0])
+print(explanation)
+assert explanation.path_count == 1 and explanation.agrees
+"""),
+    md(r"""
+The one path has the post's five factors, except that $\partial C / \partial a^3_1$ is
+split in two: $\partial C / \partial e = 2e$ and $\partial e / \partial a^3_1 = 1$. In
+Jupyter an `Explanation` also shows itself as Markdown with LaTeX:
+"""),
+    code("""
+explanation
+"""),
+    md(r"""
+A value used in several places collects gradient along every path: the shared bias
+$b_1$ feeds all three hidden units, so $\partial C / \partial b_1$ is a sum of three
+products.
+"""),
+    code("""
+explanation = explain(C, b1)
+print(explanation)
+assert explanation.path_count == 3 and explanation.agrees
+"""),
+    md(r"""
+Finally, the post's formula for every first-layer weight, evaluated in plain floats with
+$\partial a / \partial Z = a (1 - a)$ for a sigmoid, against the engine. (The post writes
+$Z^3_2$ in the formulas for $w^1_{21}$ and $w^1_{22}$; the network has one output unit,
+so it must be $Z^3_1$.)
+"""),
+    code("""
+weights = [wjk for row in w1 for wjk in row]
+engine = dict(zip(weights, grad(C, weights)))
+slope = lambda a: a.data * (1 - a.data)  # noqa: E731  (d sigmoid / dZ, from its output)
+rows = []
+for j in range(3):
+    for k in range(2):
+        wjk = w1[j][k]
+        formula = 2 * e.data * slope(a3) * w2[j].data * slope(a2[j]) * x[k].data
+        assert math.isclose(engine[wjk], formula, rel_tol=1e-12)
+        assert explain(C, wjk).agrees
+        rows.append((wjk.label, formula, engine[wjk]))
+table(["weight", "the post's formula", "engine: grad(C, [w])"], rows)
+"""),
+)
+
+
+notebook(
+    "3-xor.ipynb",
+    md(r"""
+# XOR: a network learns what no line can separate
+
+The first seed article trains a network on XOR with numpy: 2 inputs, 4 sigmoid hidden
+units, 1 sigmoid output, weights drawn from a standard normal and biases starting at 0.
+Its update follows the gradient of half the sum of squared errors over the four points,
+$L = \frac12 \sum_i (y_i - \hat y_i)^2$, with the full batch, learning rate 0.1 and
+10,000 epochs. Here is the same network with `nn`: `init="normal"` draws the weights from
+a standard normal (like the article's `np.random.randn`) and starts the biases at 0, and
+a fixed seed makes the run repeatable.
+"""),
+    code("""
+import matplotlib.pyplot as plt
+
+import nn
+from autograd import no_grad
+
+X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+Y = [0.0, 1.0, 1.0, 0.0]
+model = nn.MLP(2, [4, 1], activation="sigmoid", output_activation="sigmoid",
+               init="normal", seed=0)
+print(model)
+print("parameters:", model.num_parameters())  # 4 * (2 + 1) + (4 + 1)
+
+
+def half_sse(predictions, targets):
+    \"\"\"Half the sum of squared errors over the batch.\"\"\"
+    return 0.5 * nn.mse_loss(predictions, targets, reduction="sum")
+"""),
+    md("""
+`nn.fit` runs the loop: predict the four points, compute the loss, `backward()`, and let
+`nn.SGD` move every parameter against its gradient. With no `batch_size` each epoch is
+one step on the full batch.
+"""),
+    code("""
+optimizer = nn.SGD(model.parameters(), lr=0.1)
+history = nn.fit(model, X, Y, half_sse, optimizer, epochs=10_000, progress=False)
+for epoch in (0, 1000, 4000, 8000, 9999):
+    print(f"epoch {epoch:5d}  loss {history['loss'][epoch]:.6f}")
+with no_grad():
+    predictions = [model(x).data for x in X]
+for x, target, p in zip(X, Y, predictions):
+    print(f"{x} -> {p:.4f}  (target {target:.0f})")
+assert all((p > 0.5) == (target == 1.0) for p, target in zip(predictions, Y))
+assert all(abs(p - target) < 0.1 for p, target in zip(predictions, Y))
+assert history["loss"][-1] < history["loss"][0] / 50
+"""),
+    md("""
+## The loss curve
+
+The loss falls slowly at first, while the outputs hover near the mean of the targets,
+then quickly once the hidden units have specialised (log scale).
+"""),
+    code("""
+fig, ax = plt.subplots(figsize=(6, 3.5))
+ax.plot(history["loss"])
+ax.set_yscale("log")
+ax.set_xlabel("epoch")
+ax.set_ylabel("loss: half the sum of squared errors")
+ax.set_title("XOR, 2-4-1 sigmoid network, SGD lr 0.1")
+plt.show()
+"""),
+    md("""
+## The learned function
+
+The network's output over the whole unit square. The black line is where it crosses 0.5:
+(0, 1) and (1, 0) end up on one side, (0, 0) and (1, 1) on the other, which no single
+straight line can do.
+"""),
+    code("""
+n = 51
+grid = [i / (n - 1) for i in range(n)]
+with no_grad():
+    surface = [[model([u, v]).data for u in grid] for v in grid]  # rows: x2, columns: x1
+assert [surface[0][0], surface[-1][0], surface[0][-1], surface[-1][-1]] == predictions
+
+fig, ax = plt.subplots(figsize=(5, 4))
+image = ax.imshow(surface, origin="lower", extent=(0, 1, 0, 1), cmap="RdBu_r", vmin=0, vmax=1)
+ax.contour(grid, grid, surface, levels=[0.5], colors="black")
+ax.scatter([x[0] for x in X], [x[1] for x in X], c=Y, cmap="RdBu_r", vmin=0, vmax=1,
+           s=120, edgecolors="black", clip_on=False, zorder=3)
+ax.set_xlabel("x1")
+ax.set_ylabel("x2")
+fig.colorbar(image, label="network output")
+plt.show()
+"""),
+)
+
+notebook(
+    "4-moons.ipynb",
+    md(r"""
+# Two moons: micrograd's demo with `nn`
+
+micrograd's `demo.ipynb` trains a small classifier on 100 points of two interleaving
+half-moons (noise 0.1): an MLP with two hidden layers of 16 ReLU units and a linear
+output, the mean hinge loss $\max(0, 1 - y\,s)$ over the points plus an L2 penalty
+$10^{-4} \sum p^2$, and 100 steps of full-batch gradient descent with the learning rate
+falling linearly from 1.0 to 0.1. `init="uniform"` draws parameters as micrograd's
+`Neuron` does (weights uniform in $(-1, 1)$, biases 0). The labels are $\pm 1$ for the
+hinge loss. (`nn.datasets.make_moons` makes its own points, so they are not micrograd's.)
+"""),
+    code("""
+import matplotlib.pyplot as plt
+
+import nn
+from autograd import draw, no_grad, topological_order, total
+
+X, labels = nn.datasets.make_moons(100, noise=0.1, seed=0)
+y = [2 * t - 1 for t in labels]
+model = nn.MLP(2, [16, 16, 1], activation="relu", init="uniform", seed=0)
+print(model)
+print("parameters:", model.num_parameters())
+
+
+def losses_and_accuracy(model):
+    \"\"\"micrograd's two loss terms on all the points, and the fraction classified correctly.\"\"\"
+    scores = [model(x) for x in X]
+    data_loss = nn.hinge_loss(scores, y)
+    # total: one node for the 337 squares, where sum() would chain 337 additions
+    reg_loss = 1e-4 * total(p * p for p in model.parameters())
+    accuracy = sum((s.data > 0) == (t > 0) for s, t in zip(scores, y)) / len(y)
+    return data_loss, reg_loss, accuracy
+"""),
+    md("""
+## The graph of one step, one node per neuron
+
+The hinge loss on 100 points is a graph of thousands of values: for every point, each
+neuron's weighted sum, bias and ReLU. `draw(..., collapse=True)` draws each neuron as one
+node (it needs the parameters' names to know which values belong to which neuron),
+`cluster=True` boxes the layers, and `grad_colors=True` colours each neuron by the
+largest |grad| of its parameters: dark is small, bright is large, grey is exactly zero.
+(We draw the hinge part only: the L2 penalty would add an edge from every neuron.)
+"""),
+    code("""
+data_loss, reg_loss, accuracy = losses_and_accuracy(model)
+data_loss.backward()
+print(f"the hinge loss's graph has {len(topological_order(data_loss)):,} values")
+draw(data_loss, params=model.named_parameters(), collapse=True, cluster=True, grad_colors=True)
+"""),
+    md("""
+A grey neuron gets no gradient at all: its ReLU is off for every one of the 100 points,
+so nothing can change its weights (a "dead" unit). Here that is `layers.1.neurons.15`:
+"""),
+    code("""
+dead = model.layers[1].neurons[15]
+assert all(p.grad == 0 for p in dead.parameters())
+with no_grad():
+    assert all(dead(model.layers[0](x)).data == 0 for x in X)
+"""),
+    md("""
+Is a gradient right? Nudge one weight by $\\pm h$ and watch the loss: the slope
+$(L(w + h) - L(w - h)) / 2h$ should match `.grad` (`autograd.gradcheck` does this for
+every input of a function).
+"""),
+    code("""
+w = model.layers[0].neurons[0].w[0]
+w0, h = w.data, 1e-6
+with no_grad():
+    w.data = w0 + h
+    up = losses_and_accuracy(model)[0].data
+    w.data = w0 - h
+    down = losses_and_accuracy(model)[0].data
+w.data = w0
+numeric = (up - down) / (2 * h)
+print(f"engine {w.grad:.9f}   central difference {numeric:.9f}")
+assert abs(w.grad - numeric) < 1e-7
+"""),
+    md("""
+## Training
+
+The loop, written out: `nn.LinearLR` makes the learning rate of step $k$
+$1 - 0.9 k / 100$, micrograd's schedule.
+"""),
+    code("""
+optimizer = nn.SGD(model.parameters(), lr=1.0)
+schedule = nn.LinearLR(optimizer, start_factor=1.0, end_factor=0.1, total_iters=100)
+for k in range(100):
+    lr = optimizer.lr
+    assert abs(lr - (1.0 - 0.9 * k / 100)) < 1e-12
+    data_loss, reg_loss, accuracy = losses_and_accuracy(model)
+    loss = data_loss + reg_loss
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    schedule.step()
+    if k % 10 == 0 or k == 99:
+        print(f"step {k:3d}  lr {lr:.3f}  loss {loss.data:.4f}  accuracy {accuracy:.0%}")
+
+data_loss, reg_loss, accuracy = losses_and_accuracy(model)
+print(f"after training: loss {data_loss.data + reg_loss.data:.4f}, accuracy {accuracy:.0%}")
+assert accuracy == 1.0 and data_loss.data + reg_loss.data < 0.05
+"""),
+    md("""
+## The decision boundary
+
+The model's score over a grid around the data: the two regions are where the score is
+positive and negative, and every point lies in its own class's region.
+"""),
+    code("""
+xs = [-1.5 + 4.0 * i / 79 for i in range(80)]
+ys = [-1.0 + 2.5 * j / 59 for j in range(60)]
+with no_grad():
+    scores = [[model([u, v]).data for u in xs] for v in ys]
+
+fig, ax = plt.subplots(figsize=(6, 4))
+ax.contourf(xs, ys, scores, levels=[-1e9, 0, 1e9], colors=["#f4a6a6", "#a6c8f4"], alpha=0.8)
+ax.contour(xs, ys, scores, levels=[0], colors="black", linewidths=1)
+ax.scatter([p[0] for p in X], [p[1] for p in X], c=y, cmap="bwr_r", s=25, edgecolors="black")
+ax.set_title(f"2-16-16-1 ReLU MLP: {accuracy:.0%} training accuracy")
+plt.show()
+"""),
+)
+
+
+notebook(
     "5-beyond-first-order.ipynb",
     md("""
 # Beyond first order: Hessians and Newton's method
@@ -134,11 +801,36 @@ def build(name: str, cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
     nb.metadata["kernelspec"] = {
         "name": "python3", "display_name": "Python 3", "language": "python"
     }
+    # Ids by position, not nbformat's random ones, so that rebuilding an unchanged
+    # notebook leaves its file unchanged and diffs show only real changes.
     nb.cells = [
-        nbformat.v4.new_markdown_cell(src) if kind == "markdown" else nbformat.v4.new_code_cell(src)
-        for kind, src in cells
+        nbformat.v4.new_markdown_cell(src, id=f"cell-{k}")
+        if kind == "markdown"
+        else nbformat.v4.new_code_cell(src, id=f"cell-{k}")
+        for k, (kind, src) in enumerate(cells)
     ]
     return nb
+
+
+def make_repeatable(nb: nbformat.NotebookNode) -> None:
+    """Remove what differs between runs of the same code: nbclient's execution times, and
+    how printed text happened to be split into chunks (adjacent chunks are joined)."""
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        outputs = []
+        for out in cell.get("outputs", []):
+            last = outputs[-1] if outputs else None
+            if (
+                out.output_type == "stream"
+                and last is not None
+                and last.output_type == "stream"
+                and last.name == out.name
+            ):
+                last.text += out.text
+            else:
+                outputs.append(out)
+        if cell.cell_type == "code":
+            cell.outputs = outputs
 
 
 def sources(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
@@ -162,6 +854,7 @@ def main() -> int:
             from nbclient import NotebookClient
 
             NotebookClient(nb, timeout=120, resources={"metadata": {"path": str(HERE)}}).execute()
+            make_repeatable(nb)
         nbformat.write(nb, path)
         print(f"wrote {path}")
     if stale:

@@ -15,7 +15,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 SUBMODULES = [
     "cli", "cli_common", "cli_graph", "cli_train", "plots",  # the chainrule command
     "activations", "checkpoint", "datasets", "init", "losses", "module", "optim",
-    "schedules", "train",
+    "schedules", "taped", "train",
 ]  # fmt: skip
 
 

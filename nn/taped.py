@@ -1,0 +1,153 @@
+"""Training steps replayed from compiled tapes: what ``fit(..., tape=True)`` runs.
+
+nn's batch losses are the mean of per-example losses. So the model and the loss of one
+example are traced once (``autograd.trace``), the example's numbers as the tape's inputs
+and the model's parameters as its parameters, and replayed on a whole batch with NumPy
+(``Tape.batch_value_and_grad``): the parameter gradients summed over the batch, divided by
+its size, are what ``loss.backward()`` gives in eager mode, without building a graph.
+
+nn's losses read a target as a number, so a target is a constant of the trace: one tape
+is made per distinct target (two for hinge labels, k for k classes). Regression targets
+are nearly all distinct, so a loss over them would need a tape per example; ``TapedLoss``
+refuses that (use eager mode) rather than run slower than eager.
+
+What a tape cannot see (see ``autograd.tape``): Python branches on ``.data`` are frozen
+at trace time. nn's ``cross_entropy_loss`` shifts logits by their largest value read as a
+number (the same loss in exact arithmetic, whatever the shift) and ``bce_loss`` clamps its
+logs by reading ``.data``; the first batch is checked against the eager loss, and
+``TapedLoss`` raises if they differ.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from autograd import Value, no_grad, trace
+
+__all__ = ["TapedLoss"]
+
+# More distinct targets than this means regression-like targets: eager mode is faster.
+MAX_TAPES = 64
+# How far the first batch's taped loss may be from the eager one (rounding only).
+CHECK_RTOL = 1e-9
+
+
+def _numbers(x: Any) -> list[float]:
+    items = x if isinstance(x, (list, tuple)) else [x]
+    return [float(v) for v in items]
+
+
+def _key(target: Any) -> Any:
+    # Targets are numbers (labels, class indices) or short sequences of them.
+    if isinstance(target, (list, tuple)):
+        return tuple(_key(t) for t in target)
+    return float(target)
+
+
+class TapedLoss:
+    """The mean loss of ``model`` over a batch, computed by replaying per-target tapes.
+
+    Args:
+        model: maps one sample (a list of numbers) to a prediction.
+        loss: ``loss(predictions, targets) -> Value``, the mean of per-example losses.
+
+    Example:
+        >>> from nn import MLP, SGD, hinge_loss
+        >>> model = MLP(2, [4, 1], seed=0)
+        >>> optimizer = SGD(model.parameters(), lr=0.1)
+        >>> taped = TapedLoss(model, hinge_loss)
+        >>> X, y = [[0.5, 1.0], [-1.0, 2.0]], [1, -1]
+        >>> optimizer.zero_grad()
+        >>> loss, preds = taped.backward(X, y)  # the mean loss's gradients in .grad
+        >>> optimizer.step()
+        >>> len(preds), len(taped.tapes)  # one tape per distinct label
+        (2, 2)
+    """
+
+    def __init__(self, model: Callable[[Any], Any], loss: Callable[..., Value]) -> None:
+        self.model = model
+        self.loss = loss
+        self.params = list(model.parameters())
+        self.tapes: dict[Any, Any] = {}
+        self.checked = False
+
+    def _tape(self, sample: Any, target: Any) -> Any:
+        key = _key(target)
+        tape = self.tapes.get(key)
+        if tape is None:
+            if len(self.tapes) >= MAX_TAPES:
+                raise ValueError(
+                    f"fit(tape=True): more than {MAX_TAPES} distinct targets; the loss reads "
+                    "each target as a number, so every one needs its own tape: use tape=False"
+                )
+            scalar = not isinstance(sample, (list, tuple))
+
+            def one_example(*xs: Value) -> tuple[Value, Any]:
+                pred = self.model(xs[0] if scalar else list(xs))
+                return self.loss([pred], [target]), pred
+
+            tape = self.tapes[key] = trace(
+                one_example, *_numbers(sample), params=self.params, has_aux=True
+            )
+        return tape
+
+    def backward(self, X: Sequence[Any], y: Sequence[Any]) -> tuple[float, list[Any]]:
+        """Add the batch's mean-loss gradients to the parameters' ``.grad``.
+
+        The first call also computes the loss eagerly and raises if the two differ.
+
+        Args:
+            X: the batch's samples (lists of numbers or Values).
+            y: their targets.
+
+        Returns:
+            ``(loss, predictions)``: the mean loss, and each sample's prediction as a
+            ``Value`` (or list of them), for accuracy.
+
+        Raises:
+            ValueError: the taped loss is not the eager one (a loss that is not a mean of
+                per-example losses, or a model that branches on ``.data``), or there are
+                too many distinct targets.
+        """
+        try:
+            import numpy as np
+        except ImportError:
+            raise ImportError("fit(tape=True) needs numpy: pip install 'chainrule[fast]'") from None
+        if len(X) != len(y) or not X:
+            raise ValueError(f"TapedLoss: got {len(X)} samples and {len(y)} targets")
+
+        by_target: dict[Any, list[int]] = {}
+        for i, t in enumerate(y):
+            by_target.setdefault(_key(t), []).append(i)
+        scale = 1.0 / len(X)
+        total = 0.0
+        preds: list[Any] = [None] * len(X)
+        for rows in by_target.values():
+            tape = self._tape(X[rows[0]], y[rows[0]])
+            columns = np.array([_numbers(X[i]) for i in rows]).T
+            losses, aux = tape.batch_backward(*columns, scale=scale)
+            total += math.fsum(losses.tolist())
+            if isinstance(aux, list):  # several outputs (class scores)
+                per_row = np.array(aux).T.tolist()
+                for i, scores in zip(rows, per_row, strict=True):
+                    preds[i] = [Value(s) for s in scores]
+            else:
+                for i, p in zip(rows, aux.tolist(), strict=True):
+                    preds[i] = Value(p)
+        mean = total * scale
+        if not self.checked:
+            self._check(X, y, mean)
+        return mean, preds
+
+    def _check(self, X: Sequence[Any], y: Sequence[Any], mean: float) -> None:
+        with no_grad():
+            eager = self.loss([self.model(x) for x in X], list(y)).data
+        if not math.isclose(mean, eager, rel_tol=CHECK_RTOL, abs_tol=1e-12):
+            raise ValueError(
+                f"fit(tape=True): the taped loss {mean!r} differs from the eager loss "
+                f"{eager!r} on the first batch: the loss must be the mean of per-example "
+                "losses, and the model must not branch on .data; use tape=False"
+            )
+        self.checked = True

@@ -1,0 +1,109 @@
+"""Tests for nn.taped: training from compiled tapes matches eager training."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import pytest
+
+import nn
+from autograd import grad, total
+from nn import datasets
+
+pytest.importorskip("numpy")
+
+
+def close(a: float, b: float, rel: float = 1e-12) -> bool:
+    return a == b or math.isclose(a, b, rel_tol=rel, abs_tol=1e-300)
+
+
+def moons(n: int = 40):
+    X, y = datasets.make_moons(n, noise=0.1, seed=0)
+    return X, [2 * t - 1 for t in y]
+
+
+def test_taped_gradients_equal_eager_ones_on_an_mlp():
+    X, y = moons(25)
+    model = nn.MLP(2, [8, 8, 1], seed=3)
+    params = model.parameters()
+    eager_loss = nn.hinge_loss([model(x) for x in X], y)
+    eager = grad(eager_loss, params)
+    taped = nn.TapedLoss(model, nn.hinge_loss)
+    loss, preds = taped.backward(X, y)
+    assert close(loss, eager_loss.data)
+    # Per-example gradients are the eager ones; summing them over the batch (and dividing
+    # once rather than per example) rounds differently, within a few ulps of the terms.
+    for p, g in zip(params, eager, strict=True):
+        assert math.isclose(p.grad, g, rel_tol=1e-12, abs_tol=1e-15), (p.grad, g)
+    assert [p.data for p in preds] == [model(x).data for x in X]
+
+
+def test_fit_with_tape_trains_like_eager_fit():
+    X, y = moons()
+    eager_model, taped_model = nn.MLP(2, [8, 1], seed=1), nn.MLP(2, [8, 1], seed=1)
+    common = dict(epochs=6, batch_size=9, seed=4, progress=False)
+    eager = nn.fit(
+        eager_model, X, y, nn.hinge_loss, nn.SGD(eager_model.parameters(), lr=0.1), **common
+    )
+    taped = nn.fit(
+        taped_model,
+        X,
+        y,
+        nn.hinge_loss,
+        nn.SGD(taped_model.parameters(), lr=0.1),
+        tape=True,
+        **common,
+    )
+    assert all(close(a, b, 1e-9) for a, b in zip(eager["loss"], taped["loss"], strict=True))
+    assert eager["accuracy"] == taped["accuracy"]
+    for a, b in zip(eager_model.parameters(), taped_model.parameters(), strict=True):
+        assert close(a.data, b.data, 1e-9)
+
+
+def test_fit_with_tape_and_cross_entropy_over_three_classes():
+    X, y = datasets.make_blobs(30, noise=0.3, centers=3, seed=2)
+    eager_model, taped_model = nn.MLP(2, [6, 3], seed=0), nn.MLP(2, [6, 3], seed=0)
+    common = dict(epochs=4, batch_size=None, progress=False)
+    eager = nn.fit(
+        eager_model,
+        X,
+        y,
+        nn.cross_entropy_loss,
+        nn.Adam(eager_model.parameters(), lr=0.05),
+        **common,
+    )
+    taped = nn.fit(
+        taped_model, X, y, nn.cross_entropy_loss, nn.Adam(taped_model.parameters(), lr=0.05),
+        tape=True, **common,
+    )  # fmt: skip
+    assert all(close(a, b, 1e-9) for a, b in zip(eager["loss"], taped["loss"], strict=True))
+    assert eager["accuracy"] == taped["accuracy"]
+
+
+def test_regression_targets_are_refused():
+    X = [[i / 100] for i in range(100)]
+    y = [3 * x[0] + 1 for x in X]  # 100 distinct targets: 100 tapes
+    model = nn.MLP(1, [1], seed=0)
+    with pytest.raises(ValueError, match=r"distinct targets.*tape=False"):
+        nn.fit(model, X, y, nn.mse_loss, nn.SGD(model.parameters(), lr=0.1), epochs=1,
+               progress=False, tape=True)  # fmt: skip
+
+
+def test_a_loss_that_is_not_a_mean_of_examples_is_caught_on_the_first_batch():
+    def squared_sum(preds, targets):
+        return total(p * t for p, t in zip(preds, targets, strict=True)) ** 2
+
+    X, y = moons(10)
+    model = nn.MLP(2, [4, 1], seed=0)
+    with pytest.raises(ValueError, match="differs from the eager loss"):
+        nn.TapedLoss(model, squared_sum).backward(X, y)
+
+
+def test_fit_with_tape_without_numpy_names_the_extra(monkeypatch):
+    X, y = moons(10)
+    model = nn.MLP(2, [4, 1], seed=0)
+    monkeypatch.setitem(sys.modules, "numpy", None)
+    with pytest.raises(ImportError, match=r"chainrule\[fast\]"):
+        nn.fit(model, X, y, nn.hinge_loss, nn.SGD(model.parameters(), lr=0.1), epochs=1,
+               progress=False, tape=True)  # fmt: skip
