@@ -92,7 +92,7 @@ def history_figure(history: Mapping[str, Sequence[float]], title: str = "") -> A
 
 
 def decision_boundary_figure(
-    score: Callable[[list[float]], float | Sequence[float]],
+    scores: Callable[[list[list[float]]], Sequence[float] | Sequence[Sequence[float]]],
     X: Sequence[Sequence[float]],
     y: Sequence[int],
     title: str = "",
@@ -100,14 +100,15 @@ def decision_boundary_figure(
 ) -> Any:
     """The data points over the regions where a model picks each class.
 
-    ``score`` gives one number for two classes (class 1 where it is positive, as for a
-    hinge or logistic output) or one number per class (the largest wins). Each region
+    A model's score is one number for two classes (class 1 where it is positive, as for
+    a hinge or logistic output) or one number per class (the largest wins). Each region
     is drawn where its class's margin over the others is positive, with the margins
     interpolated between grid points, so boundaries are smooth lines, not staircases.
-    ``score`` is called ``resolution**2`` times, which sets the time this takes.
 
     Args:
-        score: maps a point ``[x1, x2]`` to a score or a list of class scores (floats).
+        scores: maps a list of points ``[[x1, x2], ...]`` (the ``resolution**2`` points
+            of a grid, in one call, so that it can batch them) to one score per point,
+            each a float or a list of class scores.
         X: the points, pairs of numbers.
         y: their class indices (0, 1, ...).
         title: the axes' title.
@@ -118,7 +119,9 @@ def decision_boundary_figure(
 
     Example:
         >>> X, y = [[-1.0, 0.0], [1.0, 0.0]], [0, 1]
-        >>> figure = decision_boundary_figure(lambda p: p[0], X, y, resolution=5)
+        >>> def scores(points):  # class 1 right of x1 = 0
+        ...     return [x1 for x1, x2 in points]
+        >>> figure = decision_boundary_figure(scores, X, y, resolution=5)
         >>> len(figure.axes[0].collections) > 0
         True
     """
@@ -132,7 +135,14 @@ def decision_boundary_figure(
     ys = [float(p[1]) for p in X]
     gx = _axis(min(xs), max(xs), resolution)
     gy = _axis(min(ys), max(ys), resolution)
-    margins = _margins([[score([a, b]) for a in gx] for b in gy])
+    flat = list(scores([[a, b] for b in gy for a in gx]))
+    if len(flat) != resolution * resolution:
+        raise ValueError(
+            f"decision_boundary_figure: scores returned {len(flat)} scores for "
+            f"{resolution * resolution} points"
+        )
+    grid = [flat[i * resolution : (i + 1) * resolution] for i in range(resolution)]
+    margins = _margins(grid)
     n_classes = max(len(margins), max(y) + 1)
     colors = [_COLORS[k % len(_COLORS)] for k in range(n_classes)]
 

@@ -80,7 +80,7 @@ def test_default_train_is_micrographs_recipe(demo):
     assert config == {
         "dataset": "moons", "samples": 100, "noise": 0.1, "classes": 2, "hidden": [16, 16],
         "activation": "relu", "init": "uniform", "loss": "hinge", "optimizer": "sgd",
-        "lr": 1.0, "l2": 1e-4, "epochs": 100, "batch_size": None, "seed": 0,
+        "lr": 1.0, "l2": 1e-4, "epochs": 100, "batch_size": None, "seed": 0, "tape": True,
     }  # fmt: skip
     history = metrics["history"]
     assert len(history["loss"]) == len(history["accuracy"]) == len(history["lr"]) == 100
@@ -93,9 +93,11 @@ def test_default_train_is_micrographs_recipe(demo):
     assert saved["optimizer"] is not None  # a run can be resumed from it
 
 
-def test_train_steps_are_the_plain_micrograd_loop(tmp_path):
-    """Three epochs of the command equal micrograd's demo loop written out by hand."""
-    status, _, err = run_main(["train", "--epochs", 3, "--out", tmp_path, "--quiet"])
+@pytest.mark.parametrize("engine", [[], ["--eager"]])
+def test_train_steps_are_the_plain_micrograd_loop(tmp_path, engine):
+    """Three epochs of the command equal micrograd's demo loop written out by hand, with
+    compiled tapes (the default) and eagerly."""
+    status, _, err = run_main(["train", *engine, "--epochs", 3, "--out", tmp_path, "--quiet"])
     assert status == 0, err
     X, y = nn.datasets.make_moons(100, noise=0.1, seed=0)
     y = [2 * t - 1 for t in y]
@@ -112,6 +114,7 @@ def test_train_steps_are_the_plain_micrograd_loop(tmp_path):
             p.data -= (1.0 - 0.9 * k / 3) * p.grad
         losses.append(loss.data)
     metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["config"]["tape"] is not engine
     assert metrics["history"]["loss"] == pytest.approx(losses, rel=1e-9)
     trained = nn.load(tmp_path / "model.json").state_dict()
     assert list(trained.values()) == pytest.approx(list(model.state_dict().values()), rel=1e-8)
@@ -175,6 +178,8 @@ def test_train_prints_where_the_files_are(demo):
         (["--dataset", "circles", "--loss", "bce", "--optimizer", "adamw"], "bce", 1),
         (["--dataset", "xor", "--loss", "mse", "--batch-size", "16", "--activation", "tanh"],
          "mse", 1),
+        (["--dataset", "blobs", "--classes", "4", "--batch-size", "8", "--eager"],
+         "cross_entropy", 4),
         (["--loss", "cross_entropy", "--hidden", "", "--l2", "0"], "cross_entropy", 2),
     ],
 )  # fmt: skip
@@ -305,6 +310,29 @@ def test_missing_graphviz_names_the_viz_extra(tmp_path, monkeypatch, no_training
     status, _, err = run_main(["graph", "x*2", "x=1", "-o", tmp_path / "g.dot"])
     assert status == 0, err
     assert (tmp_path / "g.dot").read_text().startswith("digraph")
+
+
+def test_missing_numpy_names_the_fast_extra_and_eager(tmp_path, monkeypatch, no_training):
+    import matplotlib  # noqa: F401 (imported before numpy goes missing: it needs numpy)
+
+    monkeypatch.setitem(sys.modules, "numpy", None)
+    status, _, err = run_main(["train", "--out", tmp_path / "out"])
+    assert status == 1
+    assert "pip install 'chainrule[fast]'" in err and "--eager" in err
+    assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("outputs", "activation"), [(1, "relu"), (3, "tanh"), (2, "leaky_relu"), (1, "sigmoid")]
+)
+def test_taped_grid_scores_are_the_eager_ones(outputs, activation):
+    model = nn.MLP(2, [5, 4, outputs], activation=activation, init="uniform", seed=3)
+    points = [[-1.5 + 0.37 * i, 1.2 - 0.29 * j] for i in range(9) for j in range(7)]
+    taped = cli_train._tape_scores(model)(points)
+    eager = cli_train._eager_scores(model)(points)
+    assert len(taped) == len(eager) == len(points)
+    for a, b in zip(taped, eager):
+        assert a == pytest.approx(b, rel=1e-12, abs=1e-12)
 
 
 class Terminal(io.StringIO):
