@@ -21,6 +21,12 @@ class UsageError(ValueError):
 def int_at_least(minimum: int) -> Callable[[str], int]:
     """An argument type for ints >= ``minimum``.
 
+    Args:
+        minimum: the smallest int accepted.
+
+    Returns:
+        A function from the argument's text to the int (argparse's ``type=``).
+
     Example:
         >>> int_at_least(1)("16")
         16
@@ -50,6 +56,12 @@ def _finite(text: str) -> float | None:
 def real_at_least(minimum: float) -> Callable[[str], float]:
     """An argument type for finite numbers >= ``minimum``.
 
+    Args:
+        minimum: the smallest number accepted.
+
+    Returns:
+        A function from the argument's text to the float (argparse's ``type=``).
+
     Example:
         >>> real_at_least(0.0)("1e-4")
         0.0001
@@ -68,6 +80,12 @@ def real_at_least(minimum: float) -> Callable[[str], float]:
 def positive_float(text: str) -> float:
     """An argument type for finite numbers > 0 (learning rates).
 
+    Args:
+        text: the argument as typed.
+
+    Returns:
+        The number.
+
     Example:
         >>> positive_float("0.05")
         0.05
@@ -80,6 +98,12 @@ def positive_float(text: str) -> float:
 
 def layer_widths(text: str) -> list[int]:
     """An argument type for hidden layer widths: ``"16,16"``; ``""`` for none.
+
+    Args:
+        text: the argument as typed.
+
+    Returns:
+        The widths, in order.
 
     Example:
         >>> layer_widths("16, 8"), layer_widths("")

@@ -25,6 +25,12 @@ DIGITS = 6  # significant digits of the numbers printed
 def assignment(text: str) -> tuple[str, float]:
     """An argument type for ``NAME=NUMBER``.
 
+    Args:
+        text: the argument as typed.
+
+    Returns:
+        ``(name, value)``.
+
     Example:
         >>> assignment("w=-1.2")
         ('w', -1.2)
