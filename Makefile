@@ -12,8 +12,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
+# micrograd's demo (pictures, metrics and the model in runs/demo/), then one graph.
 demo: $(STAMP)
-	$(PY) tests/run_readme.py
+	$(VENV)/bin/chainrule train --out runs/demo
+	$(VENV)/bin/chainrule graph "tanh(x*w + b)" x=0.5 w=-1.2 b=0.3 -o runs/demo/graph.svg --explain w
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

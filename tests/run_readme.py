@@ -1,7 +1,8 @@
 """Run the README's Python examples in order, as one session, and print what they print.
 
-`make demo` runs this file; tests/test_readme.py checks each example's output against the
-```text block that follows it in the README, so the README cannot drift from the code.
+Run it to see them (`.venv/bin/python tests/run_readme.py`); tests/test_readme.py checks
+each example's output against the ```text block that follows it in the README, so the
+README cannot drift from the code.
 The README is this project's own file, never user input.
 """
 

@@ -1,0 +1,122 @@
+"""What the ``chainrule`` subcommands share: the usage error and argument types.
+
+Each argument type turns one command-line string into a value or raises
+``argparse.ArgumentTypeError`` with a message that names what was expected; argparse
+then reports it as ``argument --epochs: expected an int >= 1, got '-3'``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+
+__all__ = ["UsageError", "int_at_least", "layer_widths", "positive_float", "real_at_least"]
+
+
+class UsageError(ValueError):
+    """Options that are fine one by one but not together (reported like argparse's errors)."""
+
+
+def int_at_least(minimum: int) -> Callable[[str], int]:
+    """An argument type for ints >= ``minimum``.
+
+    Args:
+        minimum: the smallest int accepted.
+
+    Returns:
+        A function from the argument's text to the int (argparse's ``type=``).
+
+    Example:
+        >>> int_at_least(1)("16")
+        16
+    """
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"expected an int >= {minimum}, got {text!r}")
+        return value
+
+    parse.__name__ = f"int >= {minimum}"
+    return parse
+
+
+def _finite(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def real_at_least(minimum: float) -> Callable[[str], float]:
+    """An argument type for finite numbers >= ``minimum``.
+
+    Args:
+        minimum: the smallest number accepted.
+
+    Returns:
+        A function from the argument's text to the float (argparse's ``type=``).
+
+    Example:
+        >>> real_at_least(0.0)("1e-4")
+        0.0001
+    """
+
+    def parse(text: str) -> float:
+        value = _finite(text)
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a number >= {minimum:g}, got {text!r}")
+        return value
+
+    parse.__name__ = f"number >= {minimum:g}"
+    return parse
+
+
+def positive_float(text: str) -> float:
+    """An argument type for finite numbers > 0 (learning rates).
+
+    Args:
+        text: the argument as typed.
+
+    Returns:
+        The number.
+
+    Example:
+        >>> positive_float("0.05")
+        0.05
+    """
+    value = _finite(text)
+    if value is None or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
+def layer_widths(text: str) -> list[int]:
+    """An argument type for hidden layer widths: ``"16,16"``; ``""`` for none.
+
+    Args:
+        text: the argument as typed.
+
+    Returns:
+        The widths, in order.
+
+    Example:
+        >>> layer_widths("16, 8"), layer_widths("")
+        ([16, 8], [])
+    """
+    if not text.strip():
+        return []
+    widths = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part.isdigit() or int(part) < 1:
+            raise argparse.ArgumentTypeError(
+                f"expected comma-separated positive layer widths such as 16,16; got {text!r}"
+            )
+        widths.append(int(part))
+    return widths

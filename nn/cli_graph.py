@@ -1,0 +1,162 @@
+"""``chainrule graph``: evaluate a typed expression, backpropagate, draw and explain it.
+
+    chainrule graph "tanh(x*w + b)" x=0.5 w=-1.2 b=0.3 -o graph.svg --explain w
+
+The expression is parsed by ``autograd.parse_expression``, never evaluated by Python:
+only numbers, variable names, ``+ - * / **``, unary minus, parentheses and the engine's
+functions are allowed, and anything else is refused with a message naming it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from autograd import draw, explain, parse_expression
+from autograd.parse import FUNCTIONS
+
+from .cli_common import UsageError
+
+__all__ = ["add_parser", "assignment", "run"]
+
+DIGITS = 6  # significant digits of the numbers printed
+
+
+def assignment(text: str) -> tuple[str, float]:
+    """An argument type for ``NAME=NUMBER``.
+
+    Args:
+        text: the argument as typed.
+
+    Returns:
+        ``(name, value)``.
+
+    Example:
+        >>> assignment("w=-1.2")
+        ('w', -1.2)
+    """
+    name, sep, number = text.partition("=")
+    name = name.strip()
+    if not sep or not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected NAME=NUMBER such as x=0.5, got {text!r}")
+    try:
+        value = float(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"the value of {name} must be a number, as in {name}=0.5; got {text!r}"
+        ) from None
+    return name, value
+
+
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    """Add the ``graph`` subcommand to ``commands`` (argparse's subparsers).
+
+    Args:
+        commands: what ``ArgumentParser.add_subparsers()`` returned.
+
+    Returns:
+        The subcommand's parser.
+
+    Example:
+        >>> commands = argparse.ArgumentParser(prog="chainrule").add_subparsers()
+        >>> add_parser(commands).parse_args(["x*y", "x=2", "y=3"]).values
+        [('x', 2.0), ('y', 3.0)]
+    """
+    parser = commands.add_parser(
+        "graph",
+        help="evaluate an expression, print its gradients and draw its graph",
+        description="Evaluate an expression of named numbers, backpropagate, print the value "
+        "and each gradient, and draw the computation graph. The expression is parsed, never "
+        f"run: numbers, names, + - * / **, parentheses and the functions "
+        f"{' '.join(sorted(FUNCTIONS))}. An expression that starts with a minus sign and "
+        'has no spaces goes after the options and --: chainrule graph -o g.svg -- "-x*y" x=1 y=2',
+    )
+    parser.add_argument("expression", help='the expression, e.g. "tanh(x*w + b)"')
+    parser.add_argument(
+        "values",
+        nargs="*",
+        type=assignment,
+        metavar="NAME=NUMBER",
+        help="a value for every variable of the expression",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        default="graph.svg",
+        help="where to draw the graph: .svg, .png or .dot (default: graph.svg)",
+    )
+    parser.add_argument(
+        "--explain",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="print the chain rule for the gradient of this variable (may be repeated)",
+    )
+    parser.set_defaults(run=run)
+    return parser
+
+
+def _number(x: float) -> str:
+    return format(x, f".{DIGITS}g")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``chainrule graph`` with parsed arguments; returns the exit status (0).
+
+    Everything that can fail (parsing, the math, drawing) happens before anything is
+    printed, so a failed command prints only its error.
+
+    Args:
+        args: the parsed arguments (see ``add_parser``).
+
+    Returns:
+        0.
+
+    Raises:
+        UsageError: a variable given twice, or ``--explain`` of a name not in the expression.
+        autograd.ExpressionError: the expression is not allowed or cannot be computed.
+        ImportError: drawing .svg or .png needs a Graphviz program (the ``viz`` extra).
+
+    Example:
+        >>> import os, tempfile
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> commands = argparse.ArgumentParser(prog="chainrule").add_subparsers()
+        >>> parser = add_parser(commands)
+        >>> run(parser.parse_args(["x*y", "x=2", "y=3", "-o", os.path.join(folder.name, "g.dot")]))
+        f = x*y = 6
+        df/dx = 3
+        df/dy = 2
+        wrote ...g.dot
+        0
+        >>> folder.cleanup()
+    """
+    values: dict[str, float] = {}
+    for name, value in args.values:
+        if name in values:
+            raise UsageError(f"{name} is given twice")
+        values[name] = value
+    parsed = parse_expression(args.expression, values)
+    out = parsed.output
+    # The output's name in the drawing and in the chain rule's text.
+    out.label = "f" if "f" not in parsed.inputs else "output"
+    for name in args.explain:
+        if name not in parsed.inputs:
+            known = ", ".join(parsed.inputs) or "none"
+            raise UsageError(
+                f"--explain {name}: {name} is not a variable of the expression (variables: {known})"
+            )
+    out.backward()
+    explanations = [explain(out, parsed.inputs[name]) for name in args.explain]
+    try:
+        path = draw(out).save(args.output)
+    except OSError as e:  # its own message would name the temporary file, not ours
+        raise OSError(f"cannot write {args.output!r}: {e.strerror or e}") from None
+
+    print(f"{out.label} = {args.expression.strip()} = {_number(out.data)}")
+    for name, leaf in parsed.inputs.items():
+        print(f"d{out.label}/d{name} = {_number(leaf.grad)}")
+    print(f"wrote {path}")
+    for explanation in explanations:
+        print()
+        print(explanation)
+    return 0

@@ -1,0 +1,549 @@
+"""``chainrule train``: train an MLP on a toy 2-D dataset and write what happened to a folder.
+
+With no options it is micrograd's demo: 100 two-moons points (noise 0.1), an MLP
+2-16-16-1 with ReLU and micrograd's uniform initialisation, the mean hinge loss plus
+1e-4 times the sum of squared parameters, and 100 full-batch SGD steps with the learning
+rate going linearly from 1.0 to 0.1. It reaches 100% training accuracy.
+
+Training replays compiled tapes with NumPy (``nn.fit(..., tape=True)``: the same steps,
+equal up to rounding, a few times faster); ``--eager`` builds a graph per step instead.
+
+The labels, the number of outputs and the decision rule follow from the loss: ``hinge``
+and ``mse`` want labels +-1 and one output, ``bce`` labels 0/1 and one output (a logit),
+``cross_entropy`` class indices and one output per class. A two-class loss on a dataset
+with more classes is refused before anything runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import autograd.render
+from autograd import Value, dot, draw, no_grad, trace
+from autograd.draw import _write_atomic
+
+from . import datasets, plots
+from .activations import ACTIVATIONS
+from .checkpoint import save
+from .cli_common import UsageError, int_at_least, layer_widths, positive_float, real_at_least
+from .init import INIT_SCHEMES
+from .losses import bce_with_logits_loss, cross_entropy_loss, hinge_loss, mse_loss
+from .module import MLP
+from .optim import SGD, Adam, AdamW
+from .schedules import LinearLR
+from .train import evaluate, fit
+
+__all__ = [
+    "DATASETS",
+    "DEFAULT_CLASSES",
+    "LOSSES",
+    "OPTIMIZERS",
+    "Plan",
+    "add_parser",
+    "build_train_parser",
+    "default_lr",
+    "make_plan",
+    "run",
+]
+
+
+@dataclass(frozen=True)
+class _Dataset:
+    make: Callable[[int, float, int, int], tuple[list[list[float]], list[int]]]
+    noise: float  # the default noise
+    classes: int | None  # fixed number of classes, or None when --classes chooses it
+
+
+DATASETS = {
+    "moons": _Dataset(lambda n, noise, k, seed: datasets.make_moons(n, noise, seed), 0.1, 2),
+    # An inner radius of 0.5, not make_circles' 0.8: with noise 0.1 the rings stay apart.
+    "circles": _Dataset(
+        lambda n, noise, k, seed: datasets.make_circles(n, noise, factor=0.5, seed=seed), 0.1, 2
+    ),
+    "xor": _Dataset(lambda n, noise, k, seed: datasets.make_xor(n, noise, seed), 0.1, 2),
+    "spirals": _Dataset(
+        lambda n, noise, k, seed: datasets.make_spirals(n, noise, n_classes=k, seed=seed), 0.1, None
+    ),
+    "blobs": _Dataset(
+        lambda n, noise, k, seed: datasets.make_blobs(n, noise, centers=k, seed=seed), 1.0, None
+    ),
+}
+DEFAULT_CLASSES = 3  # for the datasets whose number of classes is an option
+
+
+@dataclass(frozen=True)
+class _Loss:
+    function: Callable[..., Value]
+    multiclass: bool  # one output per class and class-index targets
+    signed: bool  # two-class targets are +-1 (else 0/1)
+
+
+LOSSES = {
+    "hinge": _Loss(hinge_loss, multiclass=False, signed=True),
+    "mse": _Loss(mse_loss, multiclass=False, signed=True),
+    "bce": _Loss(bce_with_logits_loss, multiclass=False, signed=False),
+    "cross_entropy": _Loss(cross_entropy_loss, multiclass=True, signed=False),
+}
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW}
+
+
+def default_lr(optimizer: str, dataset: str, loss: str) -> float:
+    """The starting learning rate when ``--lr`` is not given.
+
+    SGD takes micrograd's 1.0, except for two cases where 1.0 diverges: blobs, whose
+    points lie in [-10, 10]^2 rather than near the unit square, and the mse loss, whose
+    gradient grows with the error. Those take 0.1; Adam and AdamW take 0.05.
+
+    Args:
+        optimizer, dataset, loss: names as given to ``chainrule train``.
+
+    Returns:
+        The learning rate of the first epoch.
+
+    Example:
+        >>> default_lr("sgd", "moons", "hinge"), default_lr("sgd", "blobs", "cross_entropy")
+        (1.0, 0.1)
+        >>> default_lr("sgd", "moons", "mse"), default_lr("adam", "moons", "hinge")
+        (0.1, 0.05)
+    """
+    if optimizer != "sgd":
+        return 0.05
+    return 0.1 if dataset == "blobs" or loss == "mse" else 1.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything ``chainrule train`` will do, resolved from the options and checked."""
+
+    dataset: str
+    samples: int
+    noise: float
+    classes: int
+    hidden: list[int]
+    activation: str
+    init: str
+    loss: str
+    optimizer: str
+    lr: float
+    l2: float
+    epochs: int
+    batch_size: int | None
+    seed: int
+    tape: bool
+
+    def describe(self) -> str:
+        """One line saying what will be trained on what, and how.
+
+        Example:
+            >>> print(make_plan(build_train_parser().parse_args([])).describe())
+            MLP 2-16-16-1 (relu, uniform init) on moons (100 samples, noise 0.1): hinge loss + 0.0001 * sum of squared parameters, sgd with lr 1 -> 0.1, 100 epochs, full batch, seed 0, compiled tapes
+        """  # noqa: E501 (the line printed)
+        sizes = "-".join(str(n) for n in [2, *self.hidden, self.outputs])
+        loss = f"{self.loss} loss"
+        if self.l2:
+            loss += f" + {self.l2:g} * sum of squared parameters"
+        batch = "full batch" if self.batch_size is None else f"batches of {self.batch_size}"
+        classes = f", {self.classes} classes" if DATASETS[self.dataset].classes is None else ""
+        engine = "compiled tapes" if self.tape else "eager"
+        return (
+            f"MLP {sizes} ({self.activation}, {self.init} init) on {self.dataset} "
+            f"({self.samples} samples, noise {self.noise:g}{classes}): {loss}, "
+            f"{self.optimizer} with lr {self.lr:g} -> {self.lr / 10:g}, {self.epochs} epochs, "
+            f"{batch}, seed {self.seed}, {engine}"
+        )
+
+    @property
+    def outputs(self) -> int:
+        """The network's output width: one per class for cross-entropy, else one."""
+        return self.classes if LOSSES[self.loss].multiclass else 1
+
+
+def make_plan(args: argparse.Namespace) -> Plan:
+    """Resolve the defaults that depend on other options and refuse bad combinations.
+
+    Raises:
+        UsageError: ``--classes`` for a two-class dataset, or a two-class loss on more
+            than two classes.
+
+    Example:
+        >>> parser = build_train_parser()
+        >>> make_plan(parser.parse_args(["--dataset", "blobs"])).loss
+        'cross_entropy'
+        >>> make_plan(parser.parse_args(["--dataset", "blobs", "--loss", "hinge"]))
+        Traceback (most recent call last):
+        ...
+        nn.cli_common.UsageError: --loss hinge is for two classes, but blobs has 3 here; use --loss cross_entropy (or --classes 2)
+    """  # noqa: E501 (the message)
+    dataset = DATASETS[args.dataset]
+    if dataset.classes is not None and args.classes not in (None, dataset.classes):
+        raise UsageError(
+            f"--classes applies to spirals and blobs; {args.dataset} has {dataset.classes} classes"
+        )
+    classes = dataset.classes or args.classes or DEFAULT_CLASSES
+    loss = args.loss or ("hinge" if classes == 2 else "cross_entropy")
+    if classes > 2 and not LOSSES[loss].multiclass:
+        raise UsageError(
+            f"--loss {loss} is for two classes, but {args.dataset} has {classes} here; "
+            "use --loss cross_entropy (or --classes 2)"
+        )
+    return Plan(
+        dataset=args.dataset,
+        samples=args.samples,
+        noise=dataset.noise if args.noise is None else args.noise,
+        classes=classes,
+        hidden=list(args.hidden),
+        activation=args.activation,
+        init=args.init,
+        loss=loss,
+        optimizer=args.optimizer,
+        lr=default_lr(args.optimizer, args.dataset, loss) if args.lr is None else args.lr,
+        l2=args.l2,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        tape=not args.eager,
+    )
+
+
+def _add_options(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add(
+        "--dataset",
+        choices=list(DATASETS),
+        default="moons",
+        help="the data (default: moons); spirals is hard for plain SGD: try "
+        "--optimizer adam --epochs 300",
+    )
+    add("--samples", type=int_at_least(1), default=100, help="number of points (default: 100)")
+    add(
+        "--noise",
+        type=real_at_least(0.0),
+        help="standard deviation of the noise on each coordinate (default: 0.1; 1.0 for blobs)",
+    )
+    add(
+        "--classes",
+        type=int_at_least(2),
+        help=f"number of classes of spirals and blobs (default: {DEFAULT_CLASSES})",
+    )
+    add(
+        "--hidden",
+        type=layer_widths,
+        default=[16, 16],
+        metavar="WIDTHS",
+        help="hidden layer widths, comma-separated (default: 16,16; '' for none)",
+    )
+    add(
+        "--activation",
+        choices=sorted(ACTIVATIONS),
+        default="relu",
+        help="the hidden layers' activation (default: relu)",
+    )
+    add(
+        "--init",
+        choices=INIT_SCHEMES,
+        default="uniform",
+        help="parameter initialisation (default: uniform, micrograd's)",
+    )
+    add(
+        "--loss",
+        choices=list(LOSSES),
+        help="hinge or mse (labels +-1, one output), bce (on a logit, labels 0/1) or "
+        "cross_entropy (one output per class); default: hinge for two classes, else "
+        "cross_entropy",
+    )
+    add(
+        "--l2",
+        type=real_at_least(0.0),
+        default=1e-4,
+        help="weight of the sum of squared parameters added to the loss (default: 1e-4)",
+    )
+    add("--optimizer", choices=list(OPTIMIZERS), default="sgd", help="default: sgd")
+    add(
+        "--lr",
+        type=positive_float,
+        help="starting learning rate; it decays linearly to a tenth of it over the epochs "
+        "(default: 1.0 for sgd, but 0.1 for sgd on blobs or with mse; 0.05 for adam and adamw)",
+    )
+    add("--epochs", type=int_at_least(1), default=100, help="passes over the data (default: 100)")
+    add(
+        "--batch-size",
+        type=int_at_least(1),
+        help="samples per optimizer step (default: all of them, one step per epoch)",
+    )
+    add("--seed", type=int, default=0, help="seed of the data, the parameters and the batches")
+    add(
+        "--eager",
+        action="store_true",
+        help="build a graph at every step instead of replaying compiled tapes with NumPy "
+        "(slower, same steps up to rounding)",
+    )
+    add("--out", default="runs/demo", help="output folder (default: runs/demo)")
+    add("--quiet", action="store_true", help="print only the results: no plan, no progress bar")
+
+
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    """Add the ``train`` subcommand to ``commands`` (argparse's subparsers).
+
+    Args:
+        commands: what ``ArgumentParser.add_subparsers()`` returned.
+
+    Returns:
+        The subcommand's parser.
+
+    Example:
+        >>> commands = argparse.ArgumentParser(prog="chainrule").add_subparsers()
+        >>> add_parser(commands).prog
+        'chainrule train'
+    """
+    parser = commands.add_parser(
+        "train",
+        help="train an MLP on a toy dataset and save plots, metrics and the model",
+        description="Train an MLP on a toy 2-D dataset. With no options: micrograd's demo "
+        "(two moons, MLP 2-16-16-1, hinge loss + L2, SGD), which reaches 100% accuracy. "
+        "Writes metrics.json, loss.png, decision_boundary.png, model.json and neuron.svg.",
+    )
+    _add_options(parser)
+    parser.set_defaults(run=run)
+    return parser
+
+
+def build_train_parser() -> argparse.ArgumentParser:
+    """A stand-alone parser with ``train``'s options (for examples and tests).
+
+    Example:
+        >>> build_train_parser().parse_args(["--hidden", "8"]).hidden
+        [8]
+    """
+    parser = argparse.ArgumentParser(prog="chainrule train")
+    _add_options(parser)
+    return parser
+
+
+def _check_extras(progress: bool, tape: bool) -> None:
+    """Fail before training, not after it, when something the run needs is not installed."""
+    plots.require_matplotlib("chainrule train (loss.png, decision_boundary.png)")
+    if tape:
+        try:
+            import numpy  # noqa: F401 (only checking that it imports)
+        except ImportError:
+            raise ImportError(
+                "chainrule train's compiled tapes need numpy: pip install 'chainrule[fast]' "
+                "(or pass --eager)"
+            ) from None
+    if autograd.render.find_renderer() is None:
+        raise ImportError(autograd.render.NO_RENDERER.format(what="chainrule train (neuron.svg)"))
+    if progress:
+        try:
+            import tqdm  # noqa: F401 (only checking that it imports)
+        except ImportError:
+            raise ImportError(
+                "chainrule train's progress bar needs tqdm: pip install 'chainrule[progress]' "
+                "(or pass --quiet)"
+            ) from None
+
+
+def _prepare_folder(out: str) -> Path:
+    folder = Path(out)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        raise OSError(f"cannot write to the output folder {out!r}: {e.strerror or e}") from None
+    return folder
+
+
+@dataclass
+class _Trained:
+    model: MLP
+    X: list[list[float]]
+    labels: list[int]
+    history: dict[str, list[float]]
+    final: dict[str, float]
+    optimizer: Any
+
+
+def _train(plan: Plan, progress: bool) -> _Trained:
+    X, labels = DATASETS[plan.dataset].make(plan.samples, plan.noise, plan.classes, plan.seed)
+    spec = LOSSES[plan.loss]
+    targets = [2 * t - 1 for t in labels] if spec.signed else list(labels)
+    model = MLP(
+        2, [*plan.hidden, plan.outputs], activation=plan.activation, init=plan.init, seed=plan.seed
+    )
+    params = model.parameters()
+
+    def objective(preds: list[Any], targets: list[Any]) -> Value:
+        loss = spec.function(preds, targets)
+        # micrograd's regulariser: alpha * sum(p * p), as one dot node.
+        return loss + plan.l2 * dot(params, params) if plan.l2 else loss
+
+    def correct(pred: Any, target: int) -> bool:
+        return _decide(pred) == (target if spec.multiclass else int(target > 0))
+
+    optimizer = OPTIMIZERS[plan.optimizer](params, lr=plan.lr)
+    schedule = LinearLR(optimizer, start_factor=1.0, end_factor=0.1, total_iters=plan.epochs)
+    try:
+        history = fit(
+            model, X, targets, objective, optimizer, epochs=plan.epochs,
+            batch_size=plan.batch_size, seed=plan.seed, scheduler=schedule, accuracy=correct,
+            progress=progress, tape=plan.tape,
+        )  # fmt: skip
+        final = evaluate(model, X, targets, objective, accuracy=correct)
+    except (ArithmeticError, ValueError) as e:
+        # Overflowing numbers surface as OverflowError, or as a ValueError from math.fsum
+        # ("-inf + inf in fsum"); other ValueErrors are not about divergence.
+        if isinstance(e, ValueError) and _finite(params) and not _NOT_FINITE.search(str(e)):
+            raise
+        raise ArithmeticError(f"training diverged ({e}); try a smaller --lr") from None
+    if not _finite(params):
+        raise ArithmeticError(
+            "training diverged (parameters became inf or nan); try a smaller --lr"
+        )
+    return _Trained(model, X, labels, history, final, optimizer)
+
+
+_NOT_FINITE = re.compile(r"\b(inf|nan)\b")
+
+
+def _finite(params: list[Value]) -> bool:
+    return all(math.isfinite(p.data) for p in params)
+
+
+def _decide(pred: Any) -> int:
+    """The class a prediction picks: the sign of one score, or the largest of several."""
+    if isinstance(pred, list):
+        return max(range(len(pred)), key=lambda k: pred[k].data)
+    return int(pred.data > 0)
+
+
+def _eager_scores(model: MLP) -> Callable[[list[list[float]]], list[Any]]:
+    """The model's scores for many points, one forward pass each."""
+
+    @no_grad()
+    def scores(points: list[list[float]]) -> list[Any]:
+        outs = [model(p) for p in points]
+        return [[v.data for v in o] if isinstance(o, list) else o.data for o in outs]
+
+    return scores
+
+
+def _tape_scores(model: MLP) -> Callable[[list[list[float]]], list[Any]]:
+    """The model's scores for many points, from one tape of the forward pass replayed on
+    all of them at once (the model has no Python branches on values: only ops)."""
+    import numpy as np
+
+    tape = trace(lambda x1, x2: model([x1, x2]), 0.0, 0.0, params=model.parameters())
+
+    def scores(points: list[list[float]]) -> list[Any]:
+        x1, x2 = np.array(points, dtype=float).T
+        out = tape.batch(x1, x2)
+        # One output: an array of scores; several: a tuple of arrays, one per class.
+        return np.column_stack(out).tolist() if isinstance(out, tuple) else out.tolist()
+
+    return scores
+
+
+def _neuron_graph(trained: _Trained) -> tuple[str, Any]:
+    """A first-layer neuron's computation on the first sample, after its backward pass.
+
+    The first neuron through which a gradient flows on that sample is drawn (a ReLU
+    that is off passes none, and a picture of zeros teaches little); the first neuron
+    if none does. Returns the neuron's name and the drawing.
+    """
+    model = trained.model
+    x = [Value(v, label=f"x.{i}") for i, v in enumerate(trained.X[0])]
+    neurons = model.layers[0].neurons
+    for k in [*range(len(neurons)), 0]:
+        neuron = neurons[k]
+        model.zero_grad()
+        out = neuron(x)
+        out.label = name = f"layers.0.neurons.{k}"
+        out.backward()
+        if any(p.grad != 0.0 for p in neuron.parameters()):
+            break
+    graph = draw(out, params=neuron.named_parameters())
+    model.zero_grad()  # leave the model as training left it
+    return name, graph
+
+
+def _write_outputs(plan: Plan, trained: _Trained, folder: Path) -> list[tuple[Path, str]]:
+    """Write the five files; returns (path, what it holds) pairs."""
+    metrics = {"config": asdict(plan), "history": trained.history, "final": trained.final}
+    names = ("metrics.json", "loss.png", "decision_boundary.png", "model.json", "neuron.svg")
+    paths = {name: folder / name for name in names}
+    _write_atomic(paths["metrics.json"], (json.dumps(metrics, indent=1) + "\n").encode("utf-8"))
+    loss_name = f"{plan.loss} loss" + (f" + {plan.l2:g} L2" if plan.l2 else "")
+    plots.save_figure(plots.history_figure(trained.history, title=loss_name), paths["loss.png"])
+    model = trained.model
+
+    accuracy = trained.final["accuracy"]
+    title = f"{plan.dataset}: training accuracy {100 * accuracy:.1f}%"
+    scores = _tape_scores(model) if plan.tape else _eager_scores(model)
+    figure = plots.decision_boundary_figure(scores, trained.X, trained.labels, title=title)
+    plots.save_figure(figure, paths["decision_boundary.png"])
+    save(model, paths["model.json"], trained.optimizer)
+    neuron, graph = _neuron_graph(trained)
+    graph.save(paths["neuron.svg"])
+    return [
+        (paths["metrics.json"], "loss, accuracy and learning rate per epoch"),
+        (paths["loss.png"], "the loss and accuracy curves"),
+        (paths["decision_boundary.png"], "the data over the model's decision regions"),
+        (paths["model.json"], f"the trained model: nn.load({str(paths['model.json'])!r})"),
+        (paths["neuron.svg"], f"neuron {neuron} on the first sample, with gradients"),
+    ]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``chainrule train`` with parsed options; returns the exit status (0).
+
+    Args:
+        args: the parsed options (see ``add_parser``).
+
+    Returns:
+        0: training finished and the five files are written.
+
+    Raises:
+        UsageError: incompatible options (see ``make_plan``).
+        ImportError: matplotlib, a Graphviz program, numpy (for tapes) or tqdm (for the
+            bar) is missing.
+        OSError: the output folder cannot be written.
+        ArithmeticError: training diverged.
+
+    Example:
+        >>> import tempfile
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> args = build_train_parser().parse_args(
+        ...     ["--epochs", "2", "--samples", "10", "--out", folder.name, "--quiet"])
+        >>> run(args)
+        training accuracy ...%, loss ...
+        wrote 5 files to ...
+        ...
+        0
+        >>> folder.cleanup()
+    """
+    plan = make_plan(args)
+    progress = not args.quiet and sys.stdout.isatty()
+    _check_extras(progress, plan.tape)
+    folder = _prepare_folder(args.out)
+    if not args.quiet:
+        print(plan.describe(), flush=True)
+    trained = _train(plan, progress)
+    files = _write_outputs(plan, trained, folder)
+    final = trained.final
+    print(f"training accuracy {100 * final['accuracy']:.1f}%, loss {final['loss']:.4g}")
+    print(f"wrote {len(files)} files to {os.fspath(folder)}{os.sep}")
+    width = max(len(os.fspath(path)) for path, _ in files)
+    for path, what in files:
+        print(f"  {os.fspath(path):<{width}}  {what}")
+    return 0
