@@ -1,16 +1,20 @@
 """Regenerate the README pictures in docs/ from the code.
 
 Run from the repository root:  .venv/bin/python docs/make_pictures.py
-Needs a Graphviz program: `dot` on PATH, or graphviz-pure (pip install 'chainrule[viz]').
+Needs a Graphviz program (`dot` on PATH, or graphviz-pure) and matplotlib:
+pip install 'chainrule[all]'.
 """
 
 from __future__ import annotations
 
 import random
+import shutil
+import tempfile
 from itertools import pairwise
 from pathlib import Path
 
 from autograd import Value, draw
+from nn.cli import main as chainrule
 
 HERE = Path(__file__).resolve().parent
 
@@ -82,6 +86,11 @@ def main() -> None:
             HERE / "mlp_collapsed.svg"
         ),
     ]
+    # The decision boundary is the one `chainrule train` (make demo) draws.
+    with tempfile.TemporaryDirectory() as folder:
+        if chainrule(["train", "--quiet", "--out", folder]) != 0:
+            raise SystemExit("chainrule train failed")
+        written.append(Path(shutil.copy(Path(folder) / "decision_boundary.png", HERE)))
     for path in written:
         print(f"wrote {path.relative_to(HERE.parent)}")
 
