@@ -46,7 +46,7 @@ try:
 except ImportError:  # pragma: no cover - the benchmark's own requirement
     sys.exit("benchmarks/tape.py needs micrograd 0.1.0: run `make bench`")
 
-from engine import build_dag, compile_dag, dag_spec, in_big_stack, moons, time_dag, train_step
+from engine import build_dag, compile_dag, dag_spec, deep_recursion, moons, time_dag, train_step
 
 # --- the DAG ------------------------------------------------------------------------------
 
@@ -296,7 +296,7 @@ def main() -> None:
         t_tape = min(t_tape, *(timed(lambda: tape.value_and_grad(*inputs)) for _ in range(10)))
         t_hand = min(t_hand, *(timed(lambda: hand(*inputs)) for _ in range(10)))
         t_micro = min(
-            t_micro, in_big_stack(lambda: time_dag(micrograd.engine.Value, micrograd_dag, False))
+            t_micro, deep_recursion(lambda: time_dag(micrograd.engine.Value, micrograd_dag, False))
         )
     us = 1e6 / n_nodes
 
