@@ -30,8 +30,14 @@ What the tape sees, like ``jax.jit``:
   that branch inside their rule (``relu``, ``abs``, ``leaky_relu``) are fine, because the
   rule's branch is evaluated again at each replay. ``Tape.check(*inputs)`` traces again
   at new inputs and raises if the graph differs, which catches the frozen branch.
-* Domain errors behave like the ``math`` module in float replay (``log`` of a negative
-  number raises ``ValueError``); in batched replay they give nan or inf per example.
+* Domain errors raise the eager engine's own errors. Float replay never returns a complex
+  number (``x ** 0.5`` checks its base as ``Value.__pow__`` does); when a replay raises
+  (``log`` of a negative number, ``1 / 0``), ``f`` is run eagerly once at the same inputs
+  so that the engine raises its message, naming the op, the value and the input's label
+  (chained to the replay's error). If the eager run does not raise (``f`` has changed
+  since it was traced), the replay's error is raised as it is. Batched replay checks the
+  operands of ``log``, ``sqrt``, ``/`` and powers that may leave the reals, and raises
+  the engine's error type naming the op, the first offending batch index and the value.
 
 Example:
     >>> from autograd import Value, trace
@@ -332,9 +338,31 @@ class Tape:
         try:
             return self._function(grad, fast=True)(*xs, params)
         except (ArithmeticError, ValueError):
-            # The fast variant raises where the engine gives inf or nan (exp(1000)), and
-            # where the engine raises too (1 / 0): the exact variant decides which.
+            pass
+        # The fast variant raises where the engine gives inf or nan (exp(1000)), and
+        # where the engine raises too (1 / 0): the exact variant decides which.
+        try:
             return self._function(grad, fast=False)(*xs, params)
+        except (ArithmeticError, ValueError) as error:
+            self._raise_eager_error(xs, error)
+            raise
+
+    def _raise_eager_error(self, xs: list[float], error: Exception) -> None:
+        """Run ``f`` eagerly at ``xs`` and raise the engine's own error, if it raises one.
+
+        The replay's error is the ``math`` module's (``math domain error``); the engine's
+        names the op, the value and the input's label (``x0``, ``x1``... as in ``trace``).
+        Errors are the rare path, so running ``f`` once more costs nothing that matters.
+        """
+        try:
+            self.f(*[Value(x, label=f"x{i}") for i, x in enumerate(xs)])
+        except (ArithmeticError, ValueError) as eager:
+            if hasattr(eager, "add_note"):  # Python >= 3.11
+                eager.add_note(
+                    "(raised by running the traced function eagerly at these inputs, after "
+                    f"the tape's replay failed with {type(error).__name__}: {error})"
+                )
+            raise eager from error
 
     def compile(self) -> Tape:
         """Generate and compile the float replay now rather than on first call; returns self."""

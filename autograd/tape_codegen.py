@@ -10,6 +10,9 @@ ourselves with ``repr``. No text from the user (labels, rule names) ever reaches
 Every template repeats its rule's float arithmetic expression for expression, and the
 reverse sweep visits nodes and parents in the eager engine's order, so float replay gives
 the eager engine's numbers bit for bit (the forward calls the very same functions).
+Powers that may leave the reals (a negative base to a non-integer power, where Python's
+float ``**`` returns a complex number) go through ``real_pow``, which checks the domain
+as ``Value.__pow__`` does; the other domain errors come from the ``math`` functions.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any, NamedTuple
 
 from . import rules as r
 from .rules import Rule
+from .value import Value, _check_power
 
 __all__ = [
     "FAST_FLOAT_TEMPLATES",
@@ -29,6 +33,7 @@ __all__ = [
     "compile_program",
     "float_namespace",
     "generate",
+    "real_pow",
 ]
 
 
@@ -80,6 +85,8 @@ FLOAT_TEMPLATES: dict[Rule, Template] = {
     r.SIN: Template("f_sin({0})", ("f_cos({0})",)),
     r.COS: Template("f_cos({0})", ("-f_sin({0})",)),
     r.ABS: Template("abs({0})", ("1.0 if {0} > 0.0 else (-1.0 if {0} < 0.0 else 0.0)",)),
+    # x ** y with a Value exponent: the rule's own derivative, term by term.
+    r.POW: Template("real_pow({0}, {1})", ("{1} * pow_({0}, {1} - 1)", "log_of_base({0}, {o})")),
 }
 
 
@@ -92,6 +99,30 @@ FAST_FLOAT_TEMPLATES: dict[Rule, Template] = {
     r.SIN: Template("sin({0})", ("cos({0})",)),
     r.COS: Template("cos({0})", ("-sin({0})",)),
 }
+
+
+def real_pow(x: float, k: float) -> float:
+    """``x ** k`` as the eager engine computes it, raising where ``Value.__pow__`` does.
+
+    Python's float ``**`` gives a complex number for a negative base and a non-integer
+    power (``(-4.0) ** 0.5``); the templates of powers that may do so call this instead.
+    The domain check is the engine's own (so is the message), then the rule's forward.
+
+    Raises:
+        ValueError: for a negative base and a finite non-integer power.
+        ZeroDivisionError: for 0 to a negative power.
+
+    Example:
+        >>> real_pow(4.0, 0.5)
+        2.0
+        >>> real_pow(-4.0, 0.5)
+        Traceback (most recent call last):
+        ...
+        ValueError: **: a negative base -4.0 to the non-integer power 0.5 is not a real number; ...
+    """
+    if x <= 0.0:
+        _check_power(Value(x), k)  # only on this side of zero: the common case pays one test
+    return r._pow_forward(x, k)
 
 
 def float_namespace() -> dict[str, Any]:
@@ -112,6 +143,8 @@ def float_namespace() -> dict[str, Any]:
         "f_sin": r.SIN.forward,
         "f_cos": r.COS.forward,
         "f_pow": r.POW.forward,
+        "real_pow": real_pow,
+        "log_of_base": r._log_of_base,
         "pow_": r.pow_,
         "exp": math.exp,
         "fsum": math.fsum,
@@ -199,9 +232,13 @@ def float_template(rule: Rule, fast: bool = False, arity: int = 1) -> Template |
             return Template("1.0", ("0.0",))
         if k == 2:
             return Template("{0} * {0}", ("2.0 * {0}",))  # the engine's rule for squares
-        if not fast:
-            return Template(f"f_pow({{0}}, {K})", (f"{K} * pow_({{0}}, {K1})",))
-        return Template(f"{{0}} ** {K}", (f"{K} * {{0}} ** {K1}",))
+        if math.isfinite(k) and not k.is_integer():
+            # Python's float ** gives a complex number for a negative base here: check.
+            forward = f"real_pow({{0}}, {K})"
+        else:
+            forward = f"{{0}} ** {K}" if fast else f"f_pow({{0}}, {K})"
+        local = f"{K} * {{0}} ** {K1}" if fast else f"{K} * pow_({{0}}, {K1})"
+        return Template(forward, (local,))
     s = leaky_slope(rule)
     if s is not None:
         S = literal(s)

@@ -18,14 +18,20 @@ identity of the engine's own rules); a rule without an entry (a user's custom pr
 is applied example by example through its own ``forward`` and ``derivative``. Nothing is
 generated from text here. Arithmetic, comparisons, ``sqrt`` and powers round as Python
 floats do, so those graphs give the eager engine's numbers; NumPy's ``exp``, ``log``,
-``tanh``, ``sin``... may differ from the ``math`` module's in the last bit. Domain errors
-give nan or inf per example instead of raising.
+``tanh``, ``sin``... may differ from the ``math`` module's in the last bit.
+
+Domain errors raise, as in the eager engine, rather than leaving nan in the batch: before
+a group of ``log``, ``sqrt``, ``/`` or powers that may leave the reals runs, its operands
+are checked (one comparison and ``any`` per check, nothing for other ops), and the error
+names the op, the first offending batch index and the value. Overflow still gives inf,
+as it does in the eager engine.
 
 NumPy is the ``fast`` extra: ``pip install 'chainrule[fast]'``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -180,6 +186,95 @@ def _each_local(np: Any, fn: Callable) -> Callable:
     return local
 
 
+class Domain(NamedTuple):
+    """Where a rule's operands leave its domain, and the error the eager engine raises."""
+
+    bad: Callable[..., Any]  # operands -> boolean array, True outside the domain
+    error: type[Exception]
+    message: Callable[..., str]  # (batch index, *operand values) -> the error's text
+
+
+def _negative_base(i: int, x: float, k: float) -> str:
+    return (
+        f"**: a negative base {x!r} at batch index {i} to the non-integer power {k!r} is "
+        "not a real number; expected an integer exponent or a base >= 0"
+    )
+
+
+def _zero_base(i: int, x: float, k: float) -> str:
+    return f"**: 0 cannot be raised to a negative power ({k!r}) at batch index {i}: base {x!r}"
+
+
+def _domains(np: Any, rule: r.Rule) -> tuple[Domain, ...]:
+    """The checks ``Value``'s methods make before applying ``rule`` (none for most rules).
+
+    Example:
+        >>> import numpy as np
+        >>> [d.error.__name__ for d in _domains(np, r.power(-0.5))]
+        ['ZeroDivisionError', 'ValueError']
+    """
+    if rule is r.LOG:
+        return (
+            Domain(
+                lambda a: a <= 0.0,
+                ValueError,
+                lambda i, a: f"log: got {a!r} at batch index {i}; expected a positive number",
+            ),
+        )
+    if rule is r.SQRT:
+        return (
+            Domain(
+                lambda a: a < 0.0,
+                ValueError,
+                lambda i, a: f"sqrt: got {a!r} at batch index {i}; expected a number >= 0",
+            ),
+        )
+    if rule is r.DIV:
+        return (
+            Domain(
+                lambda a, b: b == 0.0,
+                ZeroDivisionError,
+                lambda i, a, b: f"/: division by zero: {a!r} / {b!r} at batch index {i}",
+            ),
+        )
+    if rule is r.POW:
+        return (
+            Domain(lambda a, b: (a == 0.0) & (b < 0.0), ZeroDivisionError, _zero_base),
+            Domain(
+                lambda a, b: (a < 0.0) & np.isfinite(b) & (b != np.floor(b)),
+                ValueError,
+                _negative_base,
+            ),
+        )
+    k = cg.constant_exponent(rule)
+    if k is None:
+        return ()
+    checks = []
+    if k < 0:
+        zero = Domain(lambda a: a == 0.0, ZeroDivisionError, lambda i, a: _zero_base(i, a, k))
+        checks.append(zero)
+    if math.isfinite(k) and not k.is_integer():
+        negative = Domain(lambda a: a < 0.0, ValueError, lambda i, a: _negative_base(i, a, k))
+        checks.append(negative)
+    return tuple(checks)
+
+
+def _check_domain(np: Any, domains: tuple[Domain, ...], operands: list[Any], shape: tuple) -> None:
+    """Raise the first domain error among the examples of a group (``shape``: nodes,
+    examples), naming the lowest batch index where any check fails."""
+    failures = []
+    for domain in domains:
+        bad = domain.bad(*operands)
+        if bad.any():  # the common case stops here: no copy, no broadcast
+            bad = np.broadcast_to(bad, shape)
+            i = int(bad.any(axis=0).argmax())
+            failures.append((i, int(bad[:, i].argmax()), domain))
+    if failures:
+        i, node, domain = min(failures, key=lambda f: f[0])
+        values = [float(np.broadcast_to(x, shape)[node, i]) for x in operands]
+        raise domain.error(domain.message(i, *values))
+
+
 class Group(NamedTuple):
     """Nodes with one rule at one depth: rows ``start:stop`` of the value matrix."""
 
@@ -197,6 +292,8 @@ class Group(NamedTuple):
     sizes: tuple[int, ...]
     shared: tuple[bool, ...]
     stacked: bool
+    # The checks to make on the operands before the kernel runs (see Domain).
+    domains: tuple[Domain, ...]
 
 
 class Plan:
@@ -315,6 +412,7 @@ class Plan:
                 tuple(sizes),
                 tuple(shared),
                 stacked,
+                _domains(np, rule),
             )
             if not self.levels or self.levels[-1][0] != depth:
                 self.levels.append((depth, []))
@@ -361,6 +459,8 @@ class Plan:
                     group.operands, group.sizes, group.shared, strict=True
                 )
             ]
+            if group.domains:
+                _check_domain(np, group.domains, operands, (group.stop - group.start, n))
             group.kernel[0](V[group.start : group.stop], *operands)
             if grad:
                 cache.append(operands)

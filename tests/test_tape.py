@@ -338,10 +338,115 @@ def test_batch_shape_errors():
         trace(lambda: Value(1.0) * 2).batch()
 
 
-def test_batched_domain_errors_give_nan_without_warnings():
-    tape = trace(lambda x: (x * 1.0).log(), 1.0)
-    values = tape.batch(np.array([1.0, -1.0]))
-    assert values[0] == 0.0 and math.isnan(values[1])
+def eager_error(f, *inputs):
+    """The error the eager engine raises for ``f`` at ``inputs`` (labelled as trace does)."""
+    with pytest.raises((ArithmeticError, ValueError)) as info:
+        f(*[Value(x, label=f"x{i}") for i, x in enumerate(inputs)])
+    return info.value
+
+
+# (f, inputs to trace at, inputs outside the domain, the error type the engine raises)
+DOMAIN_ERRORS = [
+    (lambda x: x**0.5, (1.0,), (-4.0,), ValueError),
+    (lambda x: x ** (1 / 3), (8.0,), (-8.0,), ValueError),
+    (lambda x: (x * 1.0) ** -1.5, (1.0,), (-1.0,), ValueError),
+    (lambda x, y: x**y, (2.0, 2.0), (-2.0, 0.5), ValueError),
+    (lambda y: 2.0 ** (y - 3.0) + (-2.0) ** y, (2.0,), (0.5,), ValueError),
+    (lambda x: x.log(), (1.0,), (-1.0,), ValueError),
+    (lambda x: x.log(), (1.0,), (0.0,), ValueError),
+    (lambda x: x.sqrt() * 2.0, (1.0,), (-1.0,), ValueError),
+    (lambda x: 1 / x, (1.0,), (0.0,), ZeroDivisionError),
+    (lambda x: x**-1.0, (1.0,), (0.0,), ZeroDivisionError),
+    (lambda x: x**-2.5, (1.0,), (0.0,), ZeroDivisionError),
+    (lambda x, y: x**y, (2.0, 2.0), (0.0, -1.0), ZeroDivisionError),
+]
+
+
+@pytest.mark.parametrize(("f", "at", "outside", "error"), DOMAIN_ERRORS)
+def test_float_replay_raises_the_engines_own_domain_errors(f, at, outside, error):
+    tape = trace(f, *at)
+    expected = eager_error(f, *outside)
+    assert type(expected) is error
+    for replay in (tape, tape.value_and_grad):
+        with pytest.raises(error) as info:
+            replay(*outside)  # never a complex number, never a bare "math domain error"
+        assert str(info.value) == str(expected)  # names the op, the value and the label
+        assert info.value.__cause__ is not None  # the replay's own error, chained
+
+
+def test_float_replay_error_notes_the_eager_rerun():
+    tape = trace(lambda x: x.log(), 1.0)
+    with pytest.raises(ValueError, match=r"^log: got -1\.0 \(label 'x0'\); expected") as info:
+        tape(-1.0)
+    assert str(info.value.__cause__) == "math domain error"
+    if sys.version_info >= (3, 11):
+        assert "running the traced function eagerly" in info.value.__notes__[0]
+
+
+def test_float_replay_error_is_kept_when_the_eager_run_does_not_raise():
+    mode = {"log": True}
+    tape = trace(lambda x: x.log() if mode["log"] else x, 1.0)
+    mode["log"] = False  # f has changed since the trace: the eager run succeeds
+    with pytest.raises(ValueError, match=r"^math domain error$"):
+        tape(-1.0)
+
+
+def test_powers_of_a_base_out_of_the_reals_still_equal_the_engine_inside_it():
+    for f, inputs in [
+        (lambda x: x**0.5 + x ** (1 / 3) + (x + 1.0) ** -1.5, (0.7,)),
+        (lambda x: x**0.5, (0.0,)),  # sqrt'(0) = inf, as in the engine
+        (lambda x, y: x**y, (1.5, 2.5)),
+        (lambda x, y: x**y, (-2.0, 3.0)),  # integer exponent: real, d/dy is nan
+        (lambda x, y: x**y, (0.0, 2.0)),
+        (lambda x: x**1.5, (1e300,)),  # overflow: inf, as in the engine
+    ]:
+        value, grads = trace(f, *[1.0] * len(inputs)).value_and_grad(*inputs)
+        ref_value, ref_grads = eager(f, inputs, [])
+        assert type(value) is float and all(type(g) is float for g in grads)
+        assert value.hex() == ref_value.hex()
+        assert [g.hex() for g in grads] == [g.hex() for g in ref_grads]
+
+
+def test_only_powers_that_may_leave_the_reals_call_the_domain_check():
+    # The benchmark DAG's ops (+, *, relu, **2) and integer powers stay inline.
+    fast = trace(lambda x, y: ((x * y + x).relu() ** 2) ** 3, 1.0, 1.0).source()
+    assert "real_pow" not in fast and "pow_" not in fast and "v5 ** 3.0" in fast
+    assert "real_pow" in trace(lambda x: x**0.5, 1.0).source()
+    assert "real_pow" in trace(lambda x, y: x**y, 1.0, 1.0).source(fast=False)
+
+
+@pytest.mark.parametrize(("f", "at", "outside", "error"), DOMAIN_ERRORS)
+def test_batched_replay_raises_naming_the_op_index_and_value(f, at, outside, error):
+    tape = trace(f, *at)
+    # Two good examples first, then the bad one, so the index is 2.
+    batch = [np.array([a, a, x]) for a, x in zip(at, outside, strict=True)]
+    for replay in (tape.batch, tape.batch_value_and_grad):
+        with pytest.raises(error, match=r"at batch index 2\b") as info:
+            replay(*batch)
+        message = str(info.value)
+        assert message.split(":")[0] == str(eager_error(f, *outside)).split(":")[0]  # the op
+        assert all(repr(x) in message for x in outside)  # the offending numbers
+
+
+def test_batched_replay_reports_the_first_offending_example():
+    tape = trace(lambda x: x.log() + (x + 2.0).sqrt(), 1.0)
+    with pytest.raises(ValueError, match=r"^log: got -3\.0 at batch index 1;"):
+        tape.batch([1.0, -3.0, -0.5])  # ops fail in the engine's order: log first
+    tape = trace(lambda x, y: x**y, 2.0, 2.0)
+    with pytest.raises(ValueError, match=r"^\*\*: a negative base -2\.0 at batch index 1 "):
+        tape.batch([1.0, -2.0, 0.0], [1.0, 0.5, -1.0])  # before the 0 ** -1 at index 2
+    w = Value(1.0)
+    tape = trace(lambda x: x / w, 1.0, params=[w])
+    w.data = 0.0  # a parameter divisor: every example divides by zero
+    with pytest.raises(ZeroDivisionError, match=r"^/: division by zero: 3\.0 / 0\.0 at batch"):
+        tape.batch([3.0, 4.0])
+
+
+def test_batched_replay_inside_the_domain_and_nan_are_unchanged():
+    tape = trace(lambda x: (x * 1.0).log() + x**0.5 + 1.0 / x, 1.0)
+    values, (dx,) = tape.batch_value_and_grad(np.array([1.0, 4.0, math.nan]))
+    assert values[:2].tolist() == [2.0, math.log(4.0) + 2.0 + 0.25]
+    assert math.isnan(values[2]) and math.isnan(dx[2])  # the engine gives nan there too
 
 
 def test_batched_replay_without_numpy_names_the_extra(monkeypatch):
