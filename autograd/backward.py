@@ -65,9 +65,9 @@ def topological_order(root: Value) -> list[Value]:
 def _collector_paused():
     """Pause the cyclic garbage collector for the duration of a backward pass.
 
-    The traversal allocates a (node, iterator) pair per node; on a deep graph millions of
-    them are alive at once and the collector would scan them (and the whole graph) again
-    and again, for nothing: graphs and these temporaries hold no reference cycles. Pausing
+    create_graph=True allocates a node per derivative; on a big graph the collector would
+    scan them (and the whole graph) again and again, for nothing: graphs hold no reference
+    cycles. Pausing
     is process-wide, so it is undone as soon as the pass ends, and left alone if the
     collector was already off.
     """

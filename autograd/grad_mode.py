@@ -92,15 +92,21 @@ class no_grad:
         ...     y = x * x
         >>> y.data, y.parents
         (4.0, ())
-        >>> @no_grad()
+        >>> @no_grad  # or @no_grad()
         ... def predict(v):
         ...     return v * 3
         >>> predict(x).parents
         ()
     """
 
-    def __init__(self) -> None:
-        self._tokens: list[Token[bool]] = []
+    def __new__(cls, func: F | None = None) -> Any:
+        # Bare ``@no_grad`` passes the function itself: return it wrapped, not a block.
+        block = super().__new__(cls)
+        block._tokens = []
+        return block if func is None else block(func)
+
+    def __init__(self, func: F | None = None) -> None:
+        self._tokens: list[Token[bool]]  # made in __new__
 
     def __enter__(self) -> no_grad:
         open_block()
@@ -120,6 +126,7 @@ class no_grad:
                 with no_grad():
                     return await func(*args, **kwargs)
 
+            # wraps() keeps the signature, which type checkers cannot see: hence the ignore.
             return async_wrapper  # type: ignore[return-value]
 
         @functools.wraps(func)
@@ -127,4 +134,4 @@ class no_grad:
             with no_grad():
                 return func(*args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]
+        return wrapper  # type: ignore[return-value]  # (as above)

@@ -13,9 +13,13 @@ import subprocess
 import sys
 import sysconfig
 
-__all__ = ["find_renderer", "render"]
+__all__ = ["TIMEOUT", "find_renderer", "render"]
 
 FORMATS = ("svg", "png")
+
+# Seconds a layout may take. graphviz-pure can take minutes on a few hundred nodes when
+# one value feeds many ops; better a clear error than a program that seems to hang.
+TIMEOUT = 60.0
 
 NO_RENDERER = (
     "{what} needs a Graphviz program to lay out the graph, and none was found. Either "
@@ -50,13 +54,17 @@ def find_renderer() -> str | None:
     return None
 
 
-def render(source: str, format: str = "svg", what: str = "render") -> bytes:
+def render(
+    source: str, format: str = "svg", what: str = "render", timeout: float | None = None
+) -> bytes:
     """Lay out DOT ``source`` and return the picture.
 
     Args:
         source: DOT text, e.g. from ``to_dot``.
         format: "svg" or "png".
         what: how to name the caller in error messages.
+        timeout: seconds to wait for the layout; None means ``render.TIMEOUT`` (60),
+            which you can set for every drawing: ``autograd.render.TIMEOUT = 300``.
 
     Returns:
         The SVG (UTF-8 text) or PNG bytes.
@@ -64,6 +72,7 @@ def render(source: str, format: str = "svg", what: str = "render") -> bytes:
     Raises:
         ImportError: no Graphviz program is installed (the message says how to get one).
         RuntimeError: the program failed (its error output is in the message).
+        TimeoutError: the layout took longer than ``timeout`` seconds.
 
     Example:
         >>> svg = render("digraph { a -> b }")  # doctest: +SKIP
@@ -75,12 +84,22 @@ def render(source: str, format: str = "svg", what: str = "render") -> bytes:
     program = find_renderer()
     if program is None:
         raise ImportError(NO_RENDERER.format(what=what))
-    done = subprocess.run(
-        [program, f"-T{format}"],
-        input=source.encode("utf-8"),
-        capture_output=True,
-        check=False,
-    )
+    limit = TIMEOUT if timeout is None else timeout
+    try:
+        done = subprocess.run(
+            [program, f"-T{format}"],
+            input=source.encode("utf-8"),
+            capture_output=True,
+            check=False,
+            timeout=limit,
+        )
+    except subprocess.TimeoutExpired:
+        raise TimeoutError(
+            f"{what}: {os.path.basename(program)} took longer than {limit:g} s to lay out the "
+            "graph. Draw less of it (depth=..., or collapse=True for a model), install "
+            "Graphviz's own dot (much faster on graphs where one value feeds many ops), or "
+            "allow more time: autograd.render.TIMEOUT = 300"
+        ) from None
     if done.returncode != 0 or not done.stdout:
         message = done.stderr.decode("utf-8", "replace").strip()
         raise RuntimeError(

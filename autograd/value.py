@@ -224,7 +224,12 @@ class Value:
         return Value(other) / self
 
     def __pow__(self, other: Value | float) -> Value:
-        """x ** k for a number k, or x ** y for a Value y (then d/dy = x**y * log(x))."""
+        """x ** k for a number k, or x ** y for a Value y (then d/dy = x**y * log(x)).
+
+        A negative base needs an integer exponent. With a Value exponent, d/dy at a
+        negative base is nan (log of a negative number is not real) and at a zero base
+        it is 0 (the limit); the forward value is exact either way.
+        """
         if type(other) is Value:
             if self.data <= 0:
                 _check_power(self, other.data)

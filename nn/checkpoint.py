@@ -7,9 +7,11 @@ The file is one JSON object::
                "state": {"layers.0.neurons.0.w.0": 0.1, ...}},
      "optimizer": {...} or null}
 
-Floats are written with ``repr`` precision, so a load restores every bit. A non-finite
-parameter is written as ``NaN``/``Infinity``, which Python's ``json`` reads back (strict
-JSON parsers elsewhere do not). Never pickle: loading a checkpoint runs no code.
+Floats are written with ``repr`` precision, so a load restores every bit. JSON has no
+nan or infinity, so a non-finite number (a diverged run is worth keeping to inspect) is
+written as the string ``"nan"``, ``"inf"`` or ``"-inf"`` and read back as that float: the
+file stays strict JSON that any parser reads. Never pickle: loading a checkpoint runs no
+code.
 
 Saving is atomic: the text goes to a temporary file in the same directory, which is then
 renamed over the target (``os.replace``), so an interrupted save leaves the old file or
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import tempfile
 from collections.abc import Mapping
@@ -68,8 +71,33 @@ def save(model: Module, path: str | os.PathLike, optimizer: Optimizer | None = N
         "optimizer": None if optimizer is None else optimizer.state_dict(),
     }
     # Serialise fully before touching the file system: an error here changes nothing.
-    text = json.dumps(document, indent=1)
+    text = json.dumps(_encode(document), indent=1, allow_nan=False)
     _atomic_write(os.fspath(path), text)
+
+
+_NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
+def _encode(x: Any) -> Any:
+    """The document with each non-finite float replaced by its name ("nan", "inf", "-inf")."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+    if isinstance(x, dict):
+        return {k: _encode(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_encode(v) for v in x]
+    return x
+
+
+def _decode(x: Any) -> Any:
+    """The inverse of ``_encode`` for numbers in a model's or an optimizer's state."""
+    if isinstance(x, str):
+        return _NON_FINITE.get(x, x)
+    if isinstance(x, dict):
+        return {k: _decode(v) if k not in ("format", "class") else v for k, v in x.items()}
+    if isinstance(x, list):
+        return [_decode(v) for v in x]
+    return x
 
 
 def _atomic_write(path: str, text: str) -> None:
@@ -114,7 +142,7 @@ def read(path: str | os.PathLike) -> dict[str, Any]:
     with open(path, encoding="utf-8") as f:
         text = f.read()
     try:
-        document = json.loads(text)
+        document = _decode(json.loads(text))
     except json.JSONDecodeError as e:
         raise ValueError(f"load: {path!r} is not valid JSON ({e})") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:

@@ -11,7 +11,14 @@ import argparse
 import math
 from collections.abc import Callable
 
-__all__ = ["UsageError", "int_at_least", "layer_widths", "positive_float", "real_at_least"]
+__all__ = [
+    "UsageError",
+    "folder",
+    "int_at_least",
+    "layer_widths",
+    "positive_float",
+    "real_at_least",
+]
 
 
 class UsageError(ValueError):
@@ -120,3 +127,22 @@ def layer_widths(text: str) -> list[int]:
             )
         widths.append(int(part))
     return widths
+
+
+def folder(text: str) -> str:
+    """An argument type for an output folder: any path but an empty one.
+
+    Args:
+        text: the argument as typed.
+
+    Returns:
+        The path, unchanged.
+
+    Example:
+        >>> folder("runs/demo")
+        'runs/demo'
+    """
+    if not text.strip():
+        # Path("") is the current directory: a typo like --out "$UNSET" would scatter files.
+        raise argparse.ArgumentTypeError("expected a folder, got an empty path (use . for here)")
+    return text

@@ -35,7 +35,14 @@ from autograd.draw import _write_atomic
 from . import datasets, plots
 from .activations import ACTIVATIONS
 from .checkpoint import save
-from .cli_common import UsageError, int_at_least, layer_widths, positive_float, real_at_least
+from .cli_common import (
+    UsageError,
+    folder,
+    int_at_least,
+    layer_widths,
+    positive_float,
+    real_at_least,
+)
 from .init import INIT_SCHEMES
 from .losses import bce_with_logits_loss, cross_entropy_loss, hinge_loss, mse_loss
 from .module import MLP
@@ -288,7 +295,7 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
         help="build a graph at every step instead of replaying compiled tapes with NumPy "
         "(slower, same steps up to rounding)",
     )
-    add("--out", default="runs/demo", help="output folder (default: runs/demo)")
+    add("--out", type=folder, default="runs/demo", help="output folder (default: runs/demo)")
     add("--quiet", action="store_true", help="print only the results: no plan, no progress bar")
 
 

@@ -251,8 +251,16 @@ def cross_entropy_loss(logits: Sequence[Any], target: Any, reduction: str = "mea
             raise ValueError("cross_entropy_loss: got no samples (an empty batch has no mean)")
         samples, targets = logits, target
     terms = []
+    classes = None
     for i, (z, t) in enumerate(zip(samples, targets, strict=True)):
         z = _logits(z, f"cross_entropy_loss: logits of sample {i}")
+        if classes is None:
+            classes = len(z)
+        elif len(z) != classes:
+            raise ValueError(
+                f"cross_entropy_loss: sample {i} has {len(z)} logits but sample 0 has "
+                f"{classes}; expected one logit per class for every sample"
+            )
         t = _class_index(t, len(z), f"cross_entropy_loss: target of sample {i}")
         # log sum exp(z) - z[t], shifted by the largest logit so no exp overflows; the
         # shift is a constant, so the gradient (softmax - one_hot) is unchanged.

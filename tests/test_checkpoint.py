@@ -53,6 +53,9 @@ def test_non_finite_parameters_round_trip(path):
     model.w[0].data = math.inf
     model.w[1].data = math.nan
     model.save(path)
+    # strict JSON: any parser reads it (Python's own would accept bare NaN; this does not)
+    document = json.loads(path.read_text(), parse_constant=lambda name: pytest.fail(name))
+    assert document["model"]["state"]["w.0"] == "inf" and document["model"]["state"]["w.1"] == "nan"
     loaded = nn.Neuron(2, seed=1).load(path)
     assert loaded.w[0].data == math.inf and math.isnan(loaded.w[1].data)
 

@@ -280,6 +280,14 @@ def no_training(monkeypatch):
     monkeypatch.setattr(cli_train, "_train", refuse)
 
 
+def test_empty_output_folder_is_a_usage_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run_main(["train", "--out", ""])
+    assert status == 2 and out == ""
+    assert "--out: expected a folder, got an empty path" in err and len(err.splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_unwritable_output_folder_is_one_line_error_before_training(tmp_path, no_training):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")

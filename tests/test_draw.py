@@ -196,6 +196,19 @@ def test_renderer_errors_carry_its_message():
         render_module.render("digraph { }", "pdf")
 
 
+def test_a_layout_that_takes_too_long_is_stopped_with_advice(tmp_path, monkeypatch):
+    slow = tmp_path / "slow-dot"
+    slow.write_text(f"#!{sys.executable}\nimport time\ntime.sleep(30)\n")
+    slow.chmod(slow.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setattr(render_module, "find_renderer", lambda: str(slow))
+    with pytest.raises(TimeoutError, match=r"slow-dot took longer than 0\.5 s") as info:
+        render_module.render("digraph { a -> b }", timeout=0.5)
+    assert "collapse=True" in str(info.value) and "autograd.render.TIMEOUT" in str(info.value)
+    monkeypatch.setattr(render_module, "TIMEOUT", 0.5)
+    with pytest.raises(TimeoutError, match=r"draw: slow-dot took longer than 0\.5 s"):
+        _ = draw(example()).svg
+
+
 def test_docstring_examples():
     for module in (draw_module, render_module):
         result = doctest.testmod(module)

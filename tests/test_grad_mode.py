@@ -105,3 +105,13 @@ def test_decorating_a_coroutine_function():
 
     assert asyncio.run(f()) is False
     assert is_recording()
+
+
+def test_bare_decorator_wraps_the_function():
+    @no_grad
+    def f(v):
+        return v * 2, is_recording()
+
+    y, recording = f(Value(1.0))
+    assert y.parents == () and recording is False
+    assert f.__name__ == "f" and is_recording()

@@ -142,3 +142,9 @@ def test_mismatched_lengths_and_bad_reduction():
         nn.hinge_loss(values(1.0), [1], reduction="avg")
     with pytest.raises(TypeError, match="target 0 must be a number"):
         nn.mse_loss(values(1.0), ["a"])
+
+
+def test_cross_entropy_needs_the_same_number_of_logits_in_every_sample():
+    a, b, c = Value(1.0), Value(2.0), Value(3.0)
+    with pytest.raises(ValueError, match="sample 1 has 1 logits but sample 0 has 2"):
+        nn.cross_entropy_loss([[a, b], [c]], [0, 0])
