@@ -9,18 +9,22 @@ Example:
     3.583853
 """
 
+import sys
+
 from .anomaly import detect_anomaly
 from .backward import backward, grad, topological_order
-from .dot_source import GraphTooLargeError, to_dot
-from .draw import Graph, draw
-from .explain import Explanation, explain
 from .grad_mode import is_recording, no_grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .graph import Explanation, Graph, GraphTooLargeError, draw, explain, render, to_dot
 from .parse import ExpressionError, parse_expression
 from .rules import Rule, primitive
 from .sums import dot, total
 from .tape import Tape, trace
 from .value import Value
+
+# `autograd.render` predates the graph/ package; keep `import autograd.render` and
+# `autograd.render.TIMEOUT = ...` working on the one real module, not on a copy.
+sys.modules[__name__ + ".render"] = render
 
 # Marks this package as chainrule's `autograd`, not HIPS's PyPI package of the same name.
 __distribution__ = "chainrule"

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from autograd.draw import _write_atomic
+from autograd.graph.draw import _write_atomic
 
 __all__ = ["decision_boundary_figure", "history_figure", "require_matplotlib", "save_figure"]
 

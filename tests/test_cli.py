@@ -13,13 +13,13 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import autograd.render
 import pytest
 
-import autograd.render
 import nn
 from autograd import Value
-from nn import cli_train
 from nn.cli import main
+from nn.cli import train as cli_train
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = {"metrics.json", "loss.png", "decision_boundary.png", "model.json", "neuron.svg"}

@@ -1,6 +1,5 @@
 """to_dot(): structure, stable ids, styles, gradient colours, depth, limits, clusters, collapse."""
 
-import doctest
 import os
 import re
 import subprocess
@@ -425,10 +424,6 @@ def test_clusters_leave_a_parameters_only_penalty_outside_the_neurons():
     [penalty_id] = [k for k, v in nodes.items() if k[0] == "v" and fields(v)[0] == "penalty"]
     assert where[penalty_id] == ()
 
-
-def test_docstring_examples():
-    result = doctest.testmod(sys.modules["autograd.dot_source"])
-    assert result.attempted > 0 and result.failed == 0
 
 
 def test_nn_models_cluster_and_collapse_by_their_parameter_names():

@@ -6,13 +6,13 @@ import stat
 import sys
 import xml.etree.ElementTree as ET
 
+import autograd.render as render_module
 import pytest
 from hand_mlp import demo_loss, example
 
-import autograd.render as render_module
 from autograd import Graph, Value, draw, to_dot
 
-draw_module = sys.modules["autograd.draw"]  # autograd.draw is the function
+draw_module = sys.modules["autograd.graph.draw"]  # autograd.draw is the function
 SVG = "{http://www.w3.org/2000/svg}"
 needs_renderer = pytest.mark.skipif(
     render_module.find_renderer() is None, reason="no Graphviz program (pip install graphviz-pure)"

@@ -13,7 +13,7 @@ import nn
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SUBMODULES = [
-    "cli", "cli_common", "cli_graph", "cli_train", "plots",  # the chainrule command
+    "cli", "cli.options", "cli.graph", "cli.train", "plots",  # the chainrule command
     "activations", "checkpoint", "datasets", "init", "losses", "module", "optim",
     "schedules", "taped", "train",
 ]  # fmt: skip

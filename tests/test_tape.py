@@ -505,16 +505,6 @@ def test_has_aux_returns_the_aux_outputs_alongside():
         trace(lambda x: [x, x], 1.0).value_and_grad(1.0)
 
 
-@pytest.mark.parametrize("module", ["tape", "tape_codegen", "tape_numpy"])
-def test_docstring_examples_run(module):
-    import doctest
-    import importlib
-
-    result = doctest.testmod(
-        importlib.import_module(f"autograd.{module}"), optionflags=doctest.ELLIPSIS
-    )
-    assert result.attempted > 0 and result.failed == 0
-
 
 def test_aux_outputs_do_not_leak_into_the_gradient():
     # The aux ops are replayed too; their (unset) gradients must not reach x's.

@@ -5,7 +5,7 @@ keyed by the identity of the engine's own ``Rule`` objects, and from numbers we 
 ourselves with ``repr``. No text from the user (labels, rule names) ever reaches
 ``compile``: a rule without a template (a user's custom primitive) is called through its
 ``forward`` and ``derivative`` functions, bound as names. (Batched replay, in
-``tape_numpy``, generates no source at all.)
+``autograd.tape.batched``, generates no source at all.)
 
 Every template repeats its rule's float arithmetic expression for expression, and the
 reverse sweep visits nodes and parents in the eager engine's order, so float replay gives
@@ -21,9 +21,9 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-from . import rules as r
-from .rules import Rule
-from .value import Value, _check_power
+from .. import rules as r
+from ..rules import Rule
+from ..value import Value, _check_power
 
 __all__ = [
     "FAST_FLOAT_TEMPLATES",

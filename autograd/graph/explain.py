@@ -14,9 +14,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from .backward import grad, topological_order
-from .dot_source import _param_names
-from .value import Value
+from ..backward import grad, topological_order
+from ..value import Value
+from .dot import _param_names
 
 __all__ = ["ExplainedPath", "Explanation", "NodeSummary", "explain"]
 

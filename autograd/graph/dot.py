@@ -13,8 +13,8 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .backward import topological_order
-from .value import Value
+from ..backward import topological_order
+from ..value import Value
 
 __all__ = ["GraphTooLargeError", "to_dot"]
 

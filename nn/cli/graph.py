@@ -15,7 +15,7 @@ from typing import Any
 from autograd import draw, explain, parse_expression
 from autograd.parse import FUNCTIONS
 
-from .cli_common import UsageError
+from .options import UsageError
 
 __all__ = ["add_parser", "assignment", "run"]
 

@@ -29,13 +29,20 @@ from pathlib import Path
 from typing import Any
 
 import autograd.render
-from autograd import Value, dot, draw, no_grad, trace
-from autograd.draw import _write_atomic
 
-from . import datasets, plots
-from .activations import ACTIVATIONS
-from .checkpoint import save
-from .cli_common import (
+from autograd import Value, dot, draw, no_grad, trace
+from autograd.graph.draw import _write_atomic
+
+from .. import datasets, plots
+from ..activations import ACTIVATIONS
+from ..checkpoint import save
+from ..init import INIT_SCHEMES
+from ..losses import bce_with_logits_loss, cross_entropy_loss, hinge_loss, mse_loss
+from ..module import MLP
+from ..optim import SGD, Adam, AdamW
+from ..schedules import LinearLR
+from ..train import evaluate, fit
+from .options import (
     UsageError,
     folder,
     int_at_least,
@@ -43,12 +50,6 @@ from .cli_common import (
     positive_float,
     real_at_least,
 )
-from .init import INIT_SCHEMES
-from .losses import bce_with_logits_loss, cross_entropy_loss, hinge_loss, mse_loss
-from .module import MLP
-from .optim import SGD, Adam, AdamW
-from .schedules import LinearLR
-from .train import evaluate, fit
 
 __all__ = [
     "DATASETS",
@@ -190,7 +191,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
         >>> make_plan(parser.parse_args(["--dataset", "blobs", "--loss", "hinge"]))
         Traceback (most recent call last):
         ...
-        nn.cli_common.UsageError: --loss hinge is for two classes, but blobs has 3 here; use --loss cross_entropy (or --classes 2)
+        nn.cli.options.UsageError: --loss hinge is for two classes, but blobs has 3 here; use --loss cross_entropy (or --classes 2)
     """  # noqa: E501 (the message)
     dataset = DATASETS[args.dataset]
     if dataset.classes is not None and args.classes not in (None, dataset.classes):

@@ -35,11 +35,11 @@ import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from . import rules as r
-from . import tape_codegen as cg
+from .. import rules as r
+from . import codegen as cg
 
 if TYPE_CHECKING:
-    from .tape import Tape
+    from .trace import Tape
 
 __all__ = ["Plan", "run"]
 

@@ -7,9 +7,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .dot_source import to_dot
+from ..value import Value
+from .dot import to_dot
 from .render import render
-from .value import Value
 
 __all__ = ["Graph", "draw"]
 

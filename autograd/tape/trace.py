@@ -7,11 +7,11 @@ one statement per node, then the reverse sweep, compiled once with ``compile()``
 then cost about what hand-written float code costs, with no ``Value`` created.
 
 Why generating code is safe here: the source is built only from a closed table of
-per-rule templates (``autograd.tape_codegen``), chosen by the identity of the engine's own
+per-rule templates (``autograd.tape.codegen``), chosen by the identity of the engine's own
 ``Rule`` objects, and from numbers printed with ``repr``; labels, names and any other
 user text never reach ``compile``. A rule without a template (a user's custom primitive)
 is called through its own ``forward`` and ``derivative`` functions instead. The batched
-replay (``autograd.tape_numpy``, NumPy) generates no code: it runs a table of NumPy
+replay (``autograd.tape.batched``, NumPy) generates no code: it runs a table of NumPy
 functions over groups of nodes.
 
 Float replay repeats the eager engine's float operations in the same order, so its values
@@ -56,10 +56,10 @@ import numbers
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from . import tape_codegen as cg
-from .backward import topological_order
-from .grad_mode import is_recording
-from .value import Value
+from ..backward import topological_order
+from ..grad_mode import is_recording
+from ..value import Value
+from . import codegen as cg
 
 __all__ = ["Tape", "trace"]
 
@@ -328,7 +328,7 @@ class Tape:
 
     def _batch_plan(self) -> Any:
         if self._plan is None:
-            from .tape_numpy import Plan
+            from .batched import Plan
 
             self._plan = Plan(self.program)
         return self._plan
@@ -466,9 +466,9 @@ class Tape:
             >>> trace(lambda x: x * x, 1.0).batch(np.array([1.0, 2.0, 3.0]))
             array([1., 4., 9.])
         """
-        from . import tape_numpy
+        from . import batched
 
-        return tape_numpy.run(self, inputs, grad=False)
+        return batched.run(self, inputs, grad=False)
 
     def batch_value_and_grad(self, *inputs: Any) -> tuple[Any, tuple[Any, ...]]:
         """Outputs and gradients over a batch of examples.
@@ -492,9 +492,9 @@ class Tape:
             >>> values, dx, dw
             (array([ 2., 18.]), array([ 4., 12.]), 10.0)
         """
-        from . import tape_numpy
+        from . import batched
 
-        return tape_numpy.run(self, inputs, grad=True)
+        return batched.run(self, inputs, grad=True)
 
     def batch_backward(self, *inputs: Any, scale: float = 1.0) -> Any:
         """Replay on a batch and add ``scale`` times the summed parameter gradients to

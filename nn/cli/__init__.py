@@ -6,7 +6,7 @@ ends as one line on stderr and a non-zero status, never a traceback: 2 for bad u
 (argparse's convention), 1 for anything that failed while running (an unwritable
 folder, a missing extra, a math error).
 
-The subcommands live in ``nn/cli_train.py`` and ``nn/cli_graph.py``; each adds its own
+The subcommands live in ``nn/cli/train.py`` and ``nn/cli/graph.py``; each adds its own
 options to the parser and does its work in a ``run(args)`` function.
 """
 
@@ -20,8 +20,8 @@ from typing import NoReturn
 
 from autograd import __version__
 
-from . import cli_graph, cli_train
-from .cli_common import UsageError
+from . import graph, train
+from .options import UsageError
 
 __all__ = ["build_parser", "main", "run"]
 
@@ -53,8 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    cli_train.add_parser(commands)
-    cli_graph.add_parser(commands)
+    train.add_parser(commands)
+    graph.add_parser(commands)
     return parser
 
 
