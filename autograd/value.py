@@ -18,11 +18,11 @@ to the marker ``MANY`` and keeps tuples: its parents in ``_p1``, its local deriv
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 from . import grad_mode
 from . import rules as r
+from ._numbers import is_number as _is_number
 
 __all__ = ["Value"]
 
@@ -63,12 +63,6 @@ def _node(data: float, parents: tuple, local: tuple, rule: r.Rule) -> Value:
     if grad_mode.open_blocks:
         grad_mode.adjust_new_node(v)
     return v
-
-
-def _is_number(x: Any) -> bool:
-    # int and float first: the ABC check behind numbers.Real costs ~100 ns.
-    t = type(x)
-    return t is float or t is int or (isinstance(x, numbers.Real) and t is not bool)
 
 
 def _show(node: Value) -> str:
