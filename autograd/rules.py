@@ -1,32 +1,60 @@
-"""The derivative rules: one line per primitive.
+"""The derivative rules: one line per primitive, holding every fact about its op.
 
-A ``Rule`` pairs a forward function on floats with a derivative written in operations
-that work on floats *and* on ``Value`` nodes. The forward pass calls the derivative on
-floats and stores the local derivatives in the node (so first-order backward is one
-tight loop); ``grad(..., create_graph=True)`` calls the very same lambda on ``Value``s,
-which records the derivative itself as a graph and makes higher orders work.
+A ``Rule`` pairs a forward function on floats with its local derivatives, written once
+as formulas (Python expressions in the operands ``x``, ``y`` and the output ``out``; see
+``autograd/formula.py``). From each formula chainrule makes the derivative function,
+which runs on floats in the forward pass (first-order backward is then one tight loop)
+and on ``Value``s for ``grad(..., create_graph=True)`` (the derivative becomes a graph,
+so higher orders work); the compiled tapes' source; the batched NumPy kernels; and what
+``explain`` and the drawings show. Several derivatives are cheapest in terms of the
+output (exp' is exp itself, tanh' is 1 - tanh**2), which is why ``out`` comes first.
 
-``derivative(out, *inputs)`` receives the op's output first because several rules are
-cheapest in terms of it (exp' is exp itself, tanh' is 1 - tanh**2).
+Besides its formulas, a rule line names the op's constant parameter (the ``k`` of
+``x ** k``), its domain (the check, the error and its message), its formulas in LaTeX,
+its forward over NumPy arrays, and the interval where tests sample it.
 
-A Rule is also the op itself: ``EXP(x)`` makes the node that ``x.exp()`` makes, and
-``primitive(name, forward, derivative)`` is how users add ops of their own. (``Value``'s
-methods apply the rules below inline rather than through ``Rule.__call__``: the same
-work with fewer Python calls, and a domain check in front where the op needs one.)
+A Rule is also the op: ``EXP(x)`` makes the node that ``x.exp()`` makes, and
+``primitive(name, forward, derivative)`` is how users add ops of their own.
 """
 
 from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable
-from functools import lru_cache
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-__all__ = ["Rule", "primitive"]
+from . import formula
+from ._numbers import is_number
+
+if TYPE_CHECKING:
+    from .value import Value
+
+__all__ = ["Domain", "Rule", "Sample", "primitive"]
 
 inf = math.inf
 nan = math.nan
+
+
+class Domain(NamedTuple):
+    """Where an op is undefined: a formula true outside the domain, and the error.
+
+    ``message`` is formatted with the operands as shown in errors (``{x}``, ``{y}``:
+    their value, and label if any) and the parameter ``{k}``.
+    """
+
+    bad: str
+    error: type[Exception]
+    message: str
+
+
+class Sample(NamedTuple):
+    """Where tests sample a one-input op: smooth and well conditioned for central
+    differences between ``low`` and ``high``, away from ``kinks``."""
+
+    low: float
+    high: float
+    kinks: tuple[float, ...] = ()
 
 
 class Rule:
@@ -35,11 +63,20 @@ class Rule:
     Args:
         name: how the op is shown in graphs and error messages.
         forward: maps the input floats to the output float.
-        derivative: ``derivative(out, *inputs)`` returns one local derivative per input.
-            It must use only operations that work on floats and on ``Value`` nodes.
+        derivative: either a function ``derivative(out, *inputs)`` returning one local
+            derivative per input, written with operations that work on floats and on
+            ``Value`` nodes; or (the built-in ops) the formulas of those derivatives as
+            text, one per input (see ``autograd/formula.py``).
+        param: the op's constant parameter (the ``k`` of ``x ** k``), if it has one.
+        domain: the checks the op makes before it runs.
+        latex: each local derivative in LaTeX, for display.
+        array: the forward over NumPy arrays, as a formula using ``np``.
+        masks: True if a zero local derivative passes exactly zero back, whatever the
+            incoming gradient (relu's inactive side, as PyTorch does).
+        sample: where tests sample the op (one-input ops).
 
-    Calling a rule applies it: numbers become leaf Values, ``forward`` and ``derivative``
-    run on floats, and the result is a node whose op is ``name``.
+    Built-in rules compare equal when their name and parameter are equal (``x ** 3``
+    made twice is one op); a rule made by ``primitive`` equals only itself.
 
     Example:
         >>> cube = Rule("cube", lambda x: x**3, lambda out, x: (3 * x * x,))
@@ -48,67 +85,146 @@ class Rule:
         >>> y = cube(2.0)
         >>> y.data, y.op, y.local_grads
         (8.0, 'cube', (12.0,))
+        >>> TANH.formulas, TANH.latex
+        (('1 - out ** 2',), ('1 - \\\\tanh^2 x',))
     """
 
-    __slots__ = ("derivative", "forward", "name")
+    __slots__ = (
+        "_key",
+        "array",
+        "check",
+        "derivative",
+        "domain",
+        "forward",
+        "latex",
+        "local",
+        "masks",
+        "name",
+        "param",
+        "sample",
+    )
 
-    def __init__(self, name: str, forward: Callable[..., float], derivative: Callable[..., tuple]):
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[..., float],
+        derivative: Callable[..., Sequence[Any]] | str | tuple[str, ...],
+        *,
+        param: float | None = None,
+        domain: tuple[Domain, ...] = (),
+        latex: tuple[str, ...] = (),
+        array: str | None = None,
+        masks: bool = False,
+        sample: Sample | None = None,
+    ) -> None:
         self.name = name
         self.forward = forward
-        self.derivative = derivative
+        self.param = param
+        self.domain = domain
+        self.latex = latex
+        self.array = array
+        self.masks = masks
+        self.sample = sample
+        if callable(derivative):
+            self.local: tuple[str, ...] | None = None
+            self.derivative = derivative
+            self._key: tuple[str, float | None] | None = None
+        else:
+            local = (derivative,) if isinstance(derivative, str) else tuple(derivative)
+            self.local = local
+            params = ("out", *formula.operand_names(len(local)))
+            self.derivative = formula.compile_function(params, self.texts(), SCOPE, name)
+            self._key = (name, param)
+        # One compiled test for the whole domain: the index of the first check that the
+        # operands fail, or -1 (a single call on the eager path, None without a domain).
+        self.check: Callable[..., int] | None = None
+        if domain:
+            bad = [_exact(d.bad, self.constants()) for d in domain]
+            tests = [f"{i} if ({t}) else " for i, t in enumerate(bad)]
+            test = "(" + "".join(tests) + "-1)"
+            self.check = formula.compile_function(self.operands, test, SCOPE, name)
+
+    # --- what the rule says about its op -----------------------------------------------
+
+    @property
+    def arity(self) -> int | None:
+        """How many inputs the op takes (None: any number, or unknown for a primitive)."""
+        return None if self.local is None else len(self.local)
+
+    @property
+    def operands(self) -> tuple[str, ...]:
+        """The names the formulas use for the inputs (``("x",)``, ``("x", "y")``)."""
+        return formula.operand_names(self.arity or 0)
+
+    def constants(self) -> dict[str, float]:
+        """The rule's parameter by the name its formulas use (``k``, ``slope``)."""
+        if self.param is None:
+            return {}
+        return {"slope" if self.name == "leaky_relu" else "k": self.param}
+
+    def texts(self) -> tuple[str, ...]:
+        """The local-derivative formulas with the parameter written in as a number."""
+        if self.local is None:
+            return ()
+        return tuple(_exact(t, self.constants()) for t in self.local)
+
+    @property
+    def formulas(self) -> tuple[str, ...]:
+        """Each local derivative as a reader writes it (``1 - out ** 2`` for tanh)."""
+        return tuple(formula.plain(t, self.constants()) for t in self.local or ())
+
+    def violated(self, *operands: float) -> Domain | None:
+        """The first of the op's domain checks that ``operands`` fail, or None.
+
+        Example:
+            >>> LOG.violated(-1.0).error.__name__, LOG.violated(2.0)
+            ('ValueError', None)
+        """
+        i = -1 if self.check is None else self.check(*operands)
+        return None if i < 0 else self.domain[i]
+
+    def domain_error(self, check: Domain, *shown: str) -> Exception:
+        """The error ``check`` raises, with the operands as ``shown`` (value and label)."""
+        names = dict(zip(self.operands, shown))
+        k = "" if self.param is None else repr(self.param)
+        return check.error(f"{self.name}: {check.message.format(k=k, **names)}")
+
+    # --- identity ------------------------------------------------------------------------
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, Rule) or self._key is None:
+            return False
+        return self._key == other._key
+
+    def __hash__(self) -> int:
+        return hash(self._key) if self._key is not None else id(self)
 
     def __repr__(self) -> str:
-        return f"Rule({self.name!r})"
+        param = "" if self.param is None else f", param={self.param!r}"
+        return f"Rule({self.name!r}{param})"
 
-    def __call__(self, *inputs: value.Value | float) -> value.Value:
+    def __call__(self, *inputs: Value | float) -> Value:
         """Apply the op to Values and/or numbers; returns the new ``Value`` node."""
-        if not inputs:
-            raise TypeError(f"{self.name}: expected at least one input (a Value or a number)")
-        parents = []
-        for i, x in enumerate(inputs):
-            if type(x) is not value.Value:
-                if not value._is_number(x):
-                    raise TypeError(
-                        f"{self.name}: input {i} must be a Value or a number, "
-                        f"got {type(x).__name__}: {x!r}"
-                    )
-                x = value.Value(x)
-            parents.append(x)
-        data = [p.data for p in parents]
-        out = self.forward(*data)
-        if type(out) is not float:
-            if not value._is_number(out):
-                raise TypeError(
-                    f"{self.name}: forward must return a number, got {type(out).__name__}: "
-                    f"{out!r} for inputs {tuple(data)}"
-                )
-            out = float(out)
-        local = self.derivative(out, *data)
-        if not isinstance(local, (tuple, list)):
-            raise TypeError(
-                f"{self.name}: derivative must return a tuple with one local derivative per "
-                f"input, got {type(local).__name__} {local!r}; for one input write (d,)"
-            )
-        if len(local) != len(parents):
-            raise ValueError(
-                f"{self.name}: derivative returned {len(local)} local derivatives for "
-                f"{len(parents)} inputs; expected one per input"
-            )
-        for i, d in enumerate(local):
-            if type(d) is not float and not value._is_number(d):
-                raise TypeError(
-                    f"{self.name}: derivative entry {i} must be a number when the inputs "
-                    f"are floats, got {type(d).__name__}: {d!r}"
-                )
-        return value._node(out, tuple(parents), tuple(map(float, local)), self)
+        from .value import apply_rule  # value.py imports this module: no cycle at load
+
+        return apply_rule(self, inputs)
+
+
+def _exact(text: str, values: dict[str, float]) -> str:
+    """A formula with its parameter written in exactly (repr), ready to compile."""
+    for name, value in values.items():
+        text = formula.substitute(text, name, value)
+    return text
+
+
 
 
 def primitive(
-    name: str, forward: Callable[..., float], derivative: Callable[..., tuple]
+    name: str, forward: Callable[..., float], derivative: Callable[..., Sequence[Any]]
 ) -> Rule:
     """Define a new differentiable op from its forward function and its derivative.
-
-    Every op in chainrule is written this way (see the table in ``autograd/rules.py``).
 
     Args:
         name: the op's name, shown in graphs and error messages.
@@ -125,6 +241,7 @@ def primitive(
 
     Returns:
         The op: a ``Rule`` you call with Values and/or numbers, returning a ``Value``.
+        Tapes replay it by calling ``forward`` and ``derivative``.
 
     Raises:
         TypeError: if ``name`` is not a str or ``forward`` / ``derivative`` are not
@@ -158,31 +275,18 @@ def primitive(
 
 
 # ---------------------------------------------------------------------------------------
-# Functions the rules use that must work on floats and on Values. A Value has methods
-# (x.exp()); a float goes through IEEE-style float code, which returns inf or nan where
-# Python's math module would raise (math.exp(1000) raises OverflowError; IEEE says inf).
+# Float functions the table uses, IEEE-style: inf or nan where Python's math module would
+# raise OverflowError (math.exp(1000) raises; IEEE says inf).
 
 
-def _is_float(x: Any) -> bool:
-    return type(x) is float or type(x) is int
-
-
-def exp_(x):
-    if not _is_float(x):
-        return x.exp()
+def exp_(x: float) -> float:
     try:
         return math.exp(x)
     except OverflowError:
         return inf
 
 
-def log_(x):
-    return math.log(x) if _is_float(x) else x.log()
-
-
-def sigmoid_(x):
-    if not _is_float(x):
-        return x.sigmoid()
+def sigmoid_(x: float) -> float:
     # Two branches so that exp never overflows: sigmoid(-1000) is 0.0, not an error.
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))
@@ -190,147 +294,272 @@ def sigmoid_(x):
     return e / (1.0 + e)
 
 
-def sin_(x):
-    if not _is_float(x):
-        return x.sin()
-    return math.sin(x) if math.isfinite(x) else nan
-
-
-def cos_(x):
-    if not _is_float(x):
-        return x.cos()
-    return math.cos(x) if math.isfinite(x) else nan
-
-
-def pow_(x, k):
-    """x ** k for a number k, with IEEE results where Python raises.
-
-    0 ** (negative) is +inf (or -inf for an odd integer power of -0.0), a huge result is
-    inf instead of OverflowError. Used inside derivatives, where an infinite slope is the
-    honest answer (sqrt'(0) = +inf); the forward pass rejects 0 ** negative itself.
-    """
-    if type(x) is float:
-        if x == 0 and k < 0:
-            return _pow_zero(x, k)
-        try:
-            return x**k
-        except OverflowError:
-            return _pow_forward(x, k)
-    if not _is_float(x):
-        if x.data == 0 and k < 0:
-            return _pow_zero(x.data, k)
-        return x**k
-    return pow_(float(x), k)
-
-
-def _pow_zero(x: float, k) -> float:
-    k = float(k)  # k may be a Value exponent (x ** y) when building higher-order graphs
-    odd = k.is_integer() and k % 2 == 1
-    return math.copysign(inf, x) if odd else inf
-
-
-def _softplus(x: float) -> float:
+def softplus_(x: float) -> float:
     # log(1 + e^x) = max(x, 0) + log1p(e^-|x|): never overflows, exact for large |x|.
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
 
 
-def _pow_forward(x: float, y: float) -> float:
+def sin_(x: float) -> float:
+    return math.sin(x) if math.isfinite(x) else nan
+
+
+def cos_(x: float) -> float:
+    return math.cos(x) if math.isfinite(x) else nan
+
+
+def pow_(x: float, k: float) -> float:
+    """x ** k on floats with IEEE results: 0 ** (negative) is inf (-inf for an odd
+    integer power of -0.0), a huge result is inf, a negative base to a non-integer power
+    is nan. The power ops check their domain before they call it (Value.__pow__, the
+    tapes); formulas use it where an infinite slope is the honest answer (sqrt'(0))."""
+    x, k = float(x), float(k)
+    if x == 0 and k < 0:
+        return math.copysign(inf, x) if k.is_integer() and k % 2 == 1 else inf
     try:
-        return x**y
+        out = x**k
     except OverflowError:
-        # Only |result| > max float gets here; its sign is negative for x < 0 and odd y.
-        return -inf if x < 0 and float(y) % 2 == 1 else inf
+        return -inf if x < 0 and k % 2 == 1 else inf
+    return nan if type(out) is complex else out
 
 
-def _log_of_base(x, out):
-    """d(x**y)/dy = x**y * log(x); at x = 0 the limit is 0, for x < 0 it is undefined."""
-    if (x.data if not _is_float(x) else x) > 0:
-        return out * log_(x)
-    return 0.0 if out == 0 else nan
-
-
-def _sign(x):
-    # abs'(0) = 0: the subgradient in the middle, as PyTorch and JAX do.
-    return (1.0,) if x > 0 else (-1.0,) if x < 0 else (0.0,)
-
-
-# ---------------------------------------------------------------------------------------
-# The table. Every op in chainrule is one of these lines.
-
-ADD = Rule("+", operator.add, lambda out, x, y: (1.0, 1.0))
-SUB = Rule("-", operator.sub, lambda out, x, y: (1.0, -1.0))
-MUL = Rule("*", operator.mul, lambda out, x, y: (y, x))
-DIV = Rule("/", operator.truediv, lambda out, x, y: (1.0 / y, -out / y))
-NEG = Rule("neg", operator.neg, lambda out, x: (-1.0,))
-POW = Rule("**", _pow_forward, lambda out, x, y: (y * pow_(x, y - 1), _log_of_base(x, out)))
-EXP = Rule("exp", exp_, lambda out, x: (out,))
-LOG = Rule("log", math.log, lambda out, x: (1.0 / x,))
-SQRT = Rule("sqrt", math.sqrt, lambda out, x: (0.5 * pow_(out, -1),))
-TANH = Rule("tanh", math.tanh, lambda out, x: (1.0 - out * out,))
-SIGMOID = Rule("sigmoid", sigmoid_, lambda out, x: (out * (1.0 - out),))
-# Branches return whole tuples: constant tuples are built once, at compile time.
-RELU = Rule("relu", lambda x: 0.0 if x <= 0 else x, lambda out, x: (1.0,) if x > 0 else (0.0,))
-SOFTPLUS = Rule("softplus", _softplus, lambda out, x: (sigmoid_(x),))
-SIN = Rule("sin", sin_, lambda out, x: (cos_(x),))
-COS = Rule("cos", cos_, lambda out, x: (-sin_(x),))
-ABS = Rule("abs", abs, lambda out, x: _sign(x))
-
-# Many-input ops: one node instead of a chain of n - 1 binary ones. math.fsum rounds the
-# exact sum once, so the result does not depend on the order of the terms (nor on the
-# Python version: builtin sum() of floats changed its rounding in 3.12).
-TOTAL = Rule("sum", lambda *v: math.fsum(v), lambda out, *v: (1.0,) * len(v))
-# dot's inputs are (a_1 .. a_n, b_1 .. b_n); d/da_i = b_i and d/db_i = a_i.
-DOT = Rule("dot", lambda *v: _dot(v), lambda out, *v: v[len(v) // 2 :] + v[: len(v) // 2])
-
-
-def _dot(v: tuple) -> float:
+def _dot(*v: float) -> float:
     n = len(v) // 2
     return math.fsum(map(operator.mul, v[:n], v[n:]))
 
 
-# Ops with a constant parameter get one rule per distinct constant, shared by every node
-# that uses it (a cache, not a closure per node): `x ** 2` and `x ** 3` are two rules.
-_powers: dict[float, Rule] = {}
+# The names formulas may use: the helpers below, then every rule of the table by name
+# (filled in by _register). Each name works on floats and on Values (see value.py).
+SCOPE: dict[str, Any] = {"nan": nan, "inf": inf}
+
+_ZERO_POWER = Domain(
+    "x == 0 and y < 0", ZeroDivisionError, "0 cannot be raised to a negative power ({y}): base {x}"
+)
+_NEGATIVE_BASE = Domain(
+    "x < 0 and isfinite(y) and not is_integer(y)",
+    ValueError,
+    "a negative base {x} to the non-integer power {y} is not a real number; "
+    "expected an integer exponent or a base >= 0",
+)
+
+# ---------------------------------------------------------------------------------------
+# The table. Every op in chainrule is one of these lines.
+# fmt: off
+ADD = Rule("+", operator.add, ("1.0", "1.0"), latex=("1", "1"), array="x + y")
+SUB = Rule("-", operator.sub, ("1.0", "-1.0"), latex=("1", "-1"), array="x - y")
+MUL = Rule("*", operator.mul, ("y", "x"), latex=("y", "x"), array="x * y")
+DIV = Rule(
+    "/", operator.truediv, ("1.0 / y", "-out / y"),
+    latex=(r"\frac{1}{y}", r"-\frac{x}{y^2}"), array="x / y",
+    domain=(Domain("y == 0", ZeroDivisionError, "division by zero: {x} / {y}"),),
+)
+NEG = Rule("neg", operator.neg, "-1.0", latex=("-1",), array="-x", sample=Sample(-100.0, 100.0))
+# x ** y with a Value exponent. d/dx is 0 at 0 ** 0 (x ** 0 is 1 everywhere; y * x ** -1
+# would be 0 * inf), and stays connected elsewhere so that d2/dxdy is right at y = 0;
+# d/dy = x**y log x, with the limit 0 at x = 0 and no real value for x < 0.
+POW = Rule(
+    "**", pow_,
+    ("0.0 if is_zero(x) and is_zero(y) else y * pow(x, y - 1.0)",
+     "out * log(x) if x > 0 else (0.0 if x >= 0 else nan)"),
+    latex=(r"y\,x^{y-1}", r"x^y \ln x"), array="pow(x, y)", domain=(_ZERO_POWER, _NEGATIVE_BASE),
+)
+EXP = Rule("exp", exp_, "out", latex=("e^x",), array="np.exp(x)", sample=Sample(-30.0, 30.0))
+LOG = Rule(
+    "log", math.log, "1.0 / x", latex=(r"\frac{1}{x}",), array="np.log(x)",
+    domain=(Domain("x <= 0", ValueError, "got {x}; expected a positive number"),),
+    sample=Sample(1e-2, 1e3),
+)
+SQRT = Rule(
+    "sqrt", math.sqrt, "0.5 * pow(out, -1.0)", latex=(r"\frac{1}{2\sqrt{x}}",), array="np.sqrt(x)",
+    domain=(Domain("x < 0", ValueError, "got {x}; expected a number >= 0"),),
+    sample=Sample(1e-2, 1e3),
+)
+TANH = Rule(
+    "tanh", math.tanh, "1.0 - out * out", latex=(r"1 - \tanh^2 x",), array="np.tanh(x)",
+    sample=Sample(-20.0, 20.0),
+)
+SIGMOID = Rule(
+    "sigmoid", sigmoid_, "out * (1.0 - out)", latex=(r"\sigma(x)\,(1 - \sigma(x))",),
+    array="where(x >= 0, 1.0 / (1.0 + np.exp(-x)), np.exp(x) / (1.0 + np.exp(x)))",
+    sample=Sample(-30.0, 30.0),
+)
+RELU = Rule(
+    "relu", lambda x: 0.0 if x <= 0 else x, "1.0 if x > 0 else 0.0", latex=(r"[x > 0]",),
+    array="where(x <= 0, 0.0, x)", masks=True, sample=Sample(-100.0, 100.0, (0.0,)),
+)
+SOFTPLUS = Rule(
+    "softplus", softplus_, "sigmoid(x)", latex=(r"\sigma(x)",),
+    array="np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))", sample=Sample(-30.0, 30.0),
+)
+SIN = Rule("sin", sin_, "cos(x)", latex=(r"\cos x",), array="np.sin(x)", sample=Sample(-20.0, 20.0))
+COS = Rule("cos", cos_, "-sin(x)", latex=(r"-\sin x",), array="np.cos(x)", sample=Sample(-20, 20))
+# abs'(0) = 0: the subgradient in the middle, as PyTorch and JAX do.
+ABS = Rule(
+    "abs", abs, "1.0 if x > 0 else (-1.0 if x < 0 else 0.0)", latex=(r"\operatorname{sign} x",),
+    array="np.abs(x)", masks=True, sample=Sample(-100.0, 100.0, (0.0,)),
+)
+# fmt: on
+
+# Many-input ops: one node instead of a chain of n - 1 binary ones. math.fsum rounds the
+# exact sum once, so the result does not depend on the order of the terms (nor on the
+# Python version: builtin sum() of floats changed its rounding in 3.12). Their formulas
+# depend on the number of inputs, so the tapes know these two by name.
+TOTAL = Rule("sum", lambda *v: math.fsum(v), lambda out, *v: (1.0,) * len(v))
+TOTAL._key = ("sum", None)
+# dot's inputs are (a_1 .. a_n, b_1 .. b_n); d/da_i = b_i and d/db_i = a_i.
+DOT = Rule("dot", _dot, lambda out, *v: v[len(v) // 2 :] + v[: len(v) // 2])
+DOT._key = ("dot", None)
+
+# Every fixed op, by name; the parser, the testing strategies and the tapes read this.
+TABLE: dict[str, Rule] = {
+    rule.name: rule
+    for rule in (ADD, SUB, MUL, DIV, NEG, POW, EXP, LOG, SQRT, TANH, SIGMOID, RELU, SOFTPLUS,
+                 SIN, COS, ABS, TOTAL, DOT)
+}  # fmt: skip
 
 
-def power(k: float) -> Rule:
-    """The rule for ``x ** k`` with a constant exponent ``k`` (cached per ``k``)."""
-    rule = _powers.get(k)
-    if rule is None:
-        if len(_powers) >= 1024:  # a program sweeping exponents must not grow this forever
-            _powers.clear()
-        rule = _powers[k] = _power_rule(float(k))
+# ---------------------------------------------------------------------------------------
+# Ops with a constant parameter: one rule per distinct constant, shared by every node that
+# uses it. Rules compare by value, so dropping the cache (a program sweeping exponents
+# must not grow it forever) changes nothing but speed.
+
+_family: dict[tuple[str, float], Rule] = {}
+CACHE_SIZE = 1024
+
+
+def _remember(key: tuple[str, float], rule: Rule) -> Rule:
+    if len(_family) >= CACHE_SIZE:
+        _family.clear()
+    _family[key] = rule
     return rule
 
 
+def power(k: float) -> Rule:
+    """The rule for ``x ** k`` with a constant exponent ``k`` (cached per ``k``).
+
+    Example:
+        >>> power(3.0).formulas, power(3) == power(3.0)
+        (('3 * pow(x, 3 - 1)',), True)
+    """
+    k = float(k)
+    rule = _family.get(("**", k))
+    return rule if rule is not None else _remember(("**", k), _power_rule(k))
+
+
 def _power_rule(k: float) -> Rule:
+    name = f"**{k:g}"
     if k == 0:
-        return Rule("**0", lambda x: 1.0, lambda out, x: (0.0,))
+        return Rule(name, lambda x: 1.0, "0.0", param=k, latex=("0",), array="1.0 + 0.0 * x")
     if k == 2:
         # The most common power (squares in losses): x * x is correctly rounded, cannot
         # raise OverflowError, and 2 * x is exactly 2 * x ** 1.
-        return Rule("**2", lambda x: x * x, lambda out, x: (2.0 * x,))
-    km1 = k - 1
-
-    def forward(x: float) -> float:
-        try:
-            return x**k
-        except OverflowError:
-            return _pow_forward(x, k)
-
-    return Rule(f"**{k:g}", forward, lambda out, x: (k * pow_(x, km1),))
-
-
-@lru_cache(maxsize=64)
-def leaky_relu(slope: float) -> Rule:
-    """The rule for ``leaky_relu`` with negative-side ``slope`` (its derivative at 0)."""
+        return Rule(name, lambda x: x * x, "2.0 * x", param=k, latex=("2x",), array="x * x")
+    checks = []
+    if k < 0:
+        message = _ZERO_POWER.message.replace("{y}", "{k}")
+        checks.append(Domain("x == 0", ZeroDivisionError, message))
+    if math.isfinite(k) and not k.is_integer():
+        checks.append(Domain("x < 0", ValueError, _NEGATIVE_BASE.message.replace("{y}", "{k}")))
     return Rule(
-        "leaky_relu",
-        lambda x: x if x > 0 else slope * x,
-        lambda out, x: (1.0,) if x > 0 else (slope,),
+        name,
+        _PowerForward(k),
+        "k * pow(x, k - 1.0)",
+        param=k,
+        latex=(f"{k:g}\\,x^{{{k - 1:g}}}",),
+        array="pow(x, k)",
+        domain=tuple(checks),
     )
 
 
-# Last, because value.py imports this module: by now every Rule above exists, so the
-# cycle is harmless, and Rule.__call__ reaches Value without an import on every call.
-from . import value  # noqa: E402
+class _PowerForward:
+    """``x ** k`` for one constant ``k``: a shared object per rule, not a closure per node."""
+
+    __slots__ = ("k",)
+
+    def __init__(self, k: float) -> None:
+        self.k = k
+
+    def __call__(self, x: float) -> float:
+        return pow_(x, self.k)
+
+
+def leaky_relu(slope: float) -> Rule:
+    """The rule for ``leaky_relu`` with negative-side ``slope`` (its derivative at 0).
+
+    Example:
+        >>> leaky_relu(0.1).formulas, leaky_relu(0.1) == leaky_relu(0.1)
+        (('1 if x > 0 else 0.1',), True)
+    """
+    slope = float(slope)
+    rule = _family.get(("leaky_relu", slope))
+    if rule is not None:
+        return rule
+    return _remember(("leaky_relu", slope), Rule(
+        "leaky_relu",
+        _LeakyForward(slope),
+        "1.0 if x > 0 else slope",
+        param=slope,
+        latex=(f"[x > 0] + {slope:g}\\,[x \\le 0]",),
+        array="where(x > 0, x, slope * x)",
+        masks=True,
+        sample=Sample(-100.0, 100.0, (0.0,)),
+    ))  # fmt: skip
+
+
+class _LeakyForward:
+    __slots__ = ("slope",)
+
+    def __init__(self, slope: float) -> None:
+        self.slope = slope
+
+    def __call__(self, x: float) -> float:
+        return x if x > 0 else self.slope * x
+
+
+# ---------------------------------------------------------------------------------------
+# Formulas call other rules by name (softplus' = sigmoid(x)) and a few helpers. On floats
+# each is the rule's forward; on Values it makes a node without the domain check (a
+# derivative is evaluated where the op itself was defined, and an infinite slope must
+# stay an inf connected to the graph: sqrt'(0)).
+
+
+class _Either:
+    """A rule called from a formula: floats in, float out; else a ``Value`` node."""
+
+    __slots__ = ("forward", "rule")
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+        self.forward = rule.forward
+
+    def __call__(self, *args: Any) -> Any:
+        for a in args:
+            if not is_number(a):
+                from .value import apply_unchecked
+
+                return apply_unchecked(self.rule, args)
+        return self.forward(*args)
+
+
+def _pow_either(x: Any, k: Any) -> Any:
+    if is_number(x) and is_number(k):
+        return pow_(x, k)
+    from .value import apply_unchecked
+
+    if is_number(k):
+        return apply_unchecked(power(k), (x,))
+    return apply_unchecked(POW, (x, k))
+
+
+def _data(x: Any) -> float:
+    return float(x) if is_number(x) else float(x.data)
+
+
+SCOPE.update(
+    pow=_pow_either,
+    is_zero=lambda y: _data(y) == 0,
+    isfinite=lambda y: math.isfinite(_data(y)),
+    is_integer=lambda y: _data(y).is_integer(),
+)
+for _rule in TABLE.values():
+    if _rule.name.isidentifier() and _rule.arity is not None:
+        SCOPE[_rule.name] = _Either(_rule)

@@ -17,7 +17,7 @@ to the marker ``MANY`` and keeps tuples: its parents in ``_p1``, its local deriv
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
 from typing import Any
 
 from . import grad_mode
@@ -41,7 +41,7 @@ class _Many:
 MANY = _Many()
 
 
-def _node(data: float, parents: tuple, local: tuple, rule: r.Rule) -> Value:
+def _node(data: float, parents: tuple[Value, ...], local: tuple[Any, ...], rule: r.Rule) -> Value:
     """Make an interior node from tuples (bypassing __init__'s input checks)."""
     v = _new(Value)
     v.data = data
@@ -65,9 +65,189 @@ def _node(data: float, parents: tuple, local: tuple, rule: r.Rule) -> Value:
     return v
 
 
+def _lift(rule: r.Rule, inputs: tuple[Value | float, ...]) -> tuple[Value, ...]:
+    """The inputs of an op as Values: numbers become leaves, anything else is refused."""
+    if not inputs:
+        raise TypeError(f"{rule.name}: expected at least one input (a Value or a number)")
+    parents = []
+    for i, x in enumerate(inputs):
+        if type(x) is not Value:
+            if not _is_number(x):
+                raise TypeError(
+                    f"{rule.name}: input {i} must be a Value or a number, "
+                    f"got {type(x).__name__}: {x!r}"
+                )
+            x = Value(x)
+        parents.append(x)
+    return tuple(parents)
+
+
+def apply_rule(rule: r.Rule, inputs: tuple[Value | float, ...]) -> Value:
+    """``rule(*inputs)``: check the inputs and the rule's domain, run it, make the node.
+
+    A rule made by ``primitive`` is checked too: its forward must return a number and its
+    derivative one number per input.
+
+    Example:
+        >>> apply_rule(r.MUL, (Value(3.0), 2)).data
+        6.0
+    """
+    parents = _lift(rule, inputs)
+    data = [p.data for p in parents]
+    if rule.check is not None:
+        _check_domain(rule, parents)
+    out = rule.forward(*data)
+    if type(out) is not float:
+        if not _is_number(out):
+            raise TypeError(
+                f"{rule.name}: forward must return a number, got {type(out).__name__}: "
+                f"{out!r} for inputs {tuple(data)}"
+            )
+        out = float(out)
+    local = rule.derivative(out, *data)
+    if not isinstance(local, (tuple, list)):
+        raise TypeError(
+            f"{rule.name}: derivative must return a tuple with one local derivative per "
+            f"input, got {type(local).__name__} {local!r}; for one input write (d,)"
+        )
+    if len(local) != len(parents):
+        raise ValueError(
+            f"{rule.name}: derivative returned {len(local)} local derivatives for "
+            f"{len(parents)} inputs; expected one per input"
+        )
+    for i, d in enumerate(local):
+        if type(d) is not float and not _is_number(d):
+            raise TypeError(
+                f"{rule.name}: derivative entry {i} must be a number when the inputs "
+                f"are floats, got {type(d).__name__}: {d!r}"
+            )
+    return _node(out, parents, tuple(map(float, local)), rule)
+
+
+def apply_unchecked(rule: r.Rule, inputs: tuple[Value | float, ...]) -> Value:
+    """A built-in rule applied without its domain check, as formulas do on Values.
+
+    A derivative is only evaluated where its op was defined; what it computes there may
+    be infinite (sqrt'(0) = 0.5 * out ** -1), and must stay a node of the graph so that
+    the next derivative is right too.
+    """
+    parents = _lift(rule, inputs)
+    data = [p.data for p in parents]
+    out = float(rule.forward(*data))
+    return _node(out, parents, tuple(rule.derivative(out, *data)), rule)
+
+
+def _check_domain(rule: r.Rule, operands: tuple[Value, ...]) -> None:
+    check = rule.violated(*(p.data for p in operands))
+    if check is not None:
+        raise rule.domain_error(check, *(_show(p) for p in operands))
+
+
 def _show(node: Value) -> str:
     """How error messages name an operand: its value, and its label if it has one."""
     return f"{node.data!r} (label {node.label!r})" if node.label else repr(node.data)
+
+
+Binary = Callable[["Value", "Value | float"], "Value"]
+Unary = Callable[["Value"], "Value"]
+
+
+def _binary_method(rule: r.Rule, doc: str) -> Binary:
+    """Make ``Value.__add__`` and friends: lift a number operand, apply ``rule``."""
+
+    forward = rule.forward
+    derivative = rule.derivative
+
+    def method(self: Value, other: Value | float) -> Value:
+        if type(other) is not Value:
+            if not _is_number(other):
+                return NotImplemented
+            other = Value(other)
+        x = self.data
+        y = other.data
+        out = forward(x, y)
+        v = _new(Value)
+        v.data = out
+        v.grad = 0.0
+        v.label = ""
+        v._p0 = self
+        v._p1 = other
+        v._d0, v._d1 = derivative(out, x, y)
+        v._rule = rule
+        if grad_mode.open_blocks:
+            grad_mode.adjust_new_node(v)
+        return v
+
+    method.__doc__ = doc
+    return method if rule.check is None else _checked_binary(method, rule)
+
+
+def _reflected_method(rule: r.Rule, doc: str) -> Binary:
+    """Make ``Value.__radd__`` and friends: ``2 - x`` is SUB applied to (2, x)."""
+    forward = _binary_method(rule, doc)  # checked, if the rule has a domain
+
+    def method(self: Value, other: Value | float) -> Value:
+        if not _is_number(other):
+            return NotImplemented
+        return forward(Value(other), self)
+
+    method.__doc__ = doc
+    return method
+
+
+def _unary_method(rule: r.Rule, doc: str) -> Unary:
+    """Make ``Value.exp`` and friends: apply a one-input ``rule``."""
+
+    forward = rule.forward
+    derivative = rule.derivative
+
+    def method(self: Value) -> Value:
+        x = self.data
+        out = forward(x)
+        v = _new(Value)
+        v.data = out
+        v.grad = 0.0
+        v.label = ""
+        v._p0 = self
+        v._p1 = None
+        (v._d0,) = derivative(out, x)
+        v._rule = rule
+        if grad_mode.open_blocks:
+            grad_mode.adjust_new_node(v)
+        return v
+
+    method.__doc__ = doc
+    return method if rule.check is None else _checked_unary(method, rule)
+
+
+def _checked_binary(method: Binary, rule: r.Rule) -> Binary:
+    """``method`` after the rule's domain check (``x / 0`` raises, naming both operands)."""
+    check = rule.check
+    assert check is not None
+
+    def checked(self: Value, other: Value | float) -> Value:
+        y = other.data if type(other) is Value else other
+        if _is_number(y) and check(self.data, y) >= 0:
+            _check_domain(rule, (self, other if isinstance(other, Value) else Value(y)))
+        return method(self, other)
+
+    checked.__doc__ = method.__doc__
+    return checked
+
+
+def _checked_unary(method: Unary, rule: r.Rule) -> Unary:
+    """``method`` after the rule's domain check (log of 0 raises, naming the operand)."""
+    check = rule.check
+    assert check is not None
+
+    def checked(self: Value) -> Value:
+        if check(self.data) >= 0:
+            _check_domain(rule, (self,))
+        return method(self)
+
+    checked.__doc__ = method.__doc__
+    return checked
+
 
 
 class Value:
@@ -197,25 +377,30 @@ class Value:
         return Value(self.data, self.label)
 
     # --- ops ---------------------------------------------------------------------------
-    # Most methods are made by _binary_method / _unary_method (end of this file) from a rule
-    # in rules.py: one Python call per op fewer than a shared helper method, which is a
-    # quarter of an op's cost. The explicit methods below add a domain check first.
-    # Every node is made in one of three places (_node and the two factories), each
-    # ending with the same hook for no_grad (and any other mode that is open).
+    # Each method is made by a factory below from its rule in rules.py: the rule's forward
+    # and derivative bound once, so an op costs one Python call (a quarter of an op's time
+    # went to a shared helper's extra call). A domain check, where the rule has one,
+    # comes from the rule too.
 
-    def __truediv__(self, other: Value | float) -> Value:
-        if type(other) is not Value:
-            if not _is_number(other):
-                return NotImplemented
-            other = Value(other)
-        if other.data == 0:
-            raise ZeroDivisionError(f"/: division by zero: {_show(self)} / {_show(other)}")
-        return _div(self, other)
-
-    def __rtruediv__(self, other: float) -> Value:
-        if not _is_number(other):
-            return NotImplemented
-        return Value(other) / self
+    __add__ = _binary_method(r.ADD, "x + y")
+    __radd__ = _reflected_method(r.ADD, "number + x")
+    __sub__ = _binary_method(r.SUB, "x - y")
+    __rsub__ = _reflected_method(r.SUB, "number - x")
+    __mul__ = _binary_method(r.MUL, "x * y")
+    __rmul__ = _reflected_method(r.MUL, "number * x")
+    __truediv__ = _binary_method(r.DIV, "x / y. Raises ZeroDivisionError for y = 0.")
+    __rtruediv__ = _reflected_method(r.DIV, "number / x. Raises ZeroDivisionError for x = 0.")
+    __neg__ = _unary_method(r.NEG, "-x")
+    __abs__ = _unary_method(r.ABS, "|x|, with derivative sign(x) and abs'(0) = 0.")
+    exp = _unary_method(r.EXP, "e**x. Overflows to inf (not OverflowError) past x = 709.78.")
+    log = _unary_method(r.LOG, "Natural logarithm. Raises ValueError for x <= 0.")
+    sqrt = _unary_method(r.SQRT, "Square root. Raises ValueError for x < 0; sqrt'(0) = +inf.")
+    tanh = _unary_method(r.TANH, "Hyperbolic tangent; finite value and slope for any finite x.")
+    sigmoid = _unary_method(r.SIGMOID, "1 / (1 + e**-x), no overflow: sigmoid(-1000) is 0.0.")
+    relu = _unary_method(r.RELU, "max(x, 0), with relu'(0) = 0.")
+    softplus = _unary_method(r.SOFTPLUS, "log(1 + e**x), stable: softplus(1000) is 1000.0.")
+    sin = _unary_method(r.SIN, "Sine (nan for an infinite input, as IEEE says).")
+    cos = _unary_method(r.COS, "Cosine (nan for an infinite input, as IEEE says).")
 
     def __pow__(self, other: Value | float) -> Value:
         """x ** k for a number k, or x ** y for a Value y (then d/dy = x**y * log(x)).
@@ -225,155 +410,45 @@ class Value:
         it is 0 (the limit); the forward value is exact either way.
         """
         if type(other) is Value:
-            if self.data <= 0:
-                _check_power(self, other.data)
-            return _pow(self, other)
-        t = type(other)
-        method = _power_methods.get(other) if t is float or t is int else None
-        if method is None:
-            if not _is_number(other):
-                return NotImplemented
-            method = _power_method(other)
-        if self.data <= 0:
-            _check_power(self, other)
-        return method(self)
-
-    def __rpow__(self, other: float) -> Value:
+            return _apply2(r.POW, self, other)
         if not _is_number(other):
             return NotImplemented
-        return Value(other) ** self
-
-    def log(self) -> Value:
-        """Natural logarithm. Raises ValueError for x <= 0."""
-        if self.data <= 0:
-            raise ValueError(f"log: got {_show(self)}; expected a positive number")
-        return _log(self)
-
-    def sqrt(self) -> Value:
-        """Square root. Raises ValueError for x < 0; sqrt'(0) = +inf."""
-        if self.data < 0:
-            raise ValueError(f"sqrt: got {_show(self)}; expected a number >= 0")
-        return _sqrt(self)
-
-    def leaky_relu(self, slope: float = 0.01) -> Value:
-        """x for x > 0, else slope * x; its derivative at 0 is ``slope``."""
-        if not _is_number(slope):
-            raise TypeError(f"leaky_relu: slope must be a number, got {type(slope).__name__}")
-        rule = r.leaky_relu(float(slope))
+        rule = r.power(other)
         x = self.data
+        check = rule.check
+        if check is not None and check(x) >= 0:
+            _check_domain(rule, (self,))
         out = rule.forward(x)
-        return _node(out, (self,), rule.derivative(out, x), rule)
-
-
-def _check_power(base: Value, k: float) -> None:
-    x = base.data
-    if x == 0 and k < 0:
-        raise ZeroDivisionError(
-            f"**: 0 cannot be raised to a negative power ({k!r}): base {_show(base)}"
-        )
-    if x < 0 and math.isfinite(k) and not float(k).is_integer():
-        raise ValueError(
-            f"**: a negative base {_show(base)} to the non-integer power {k!r} is not a real "
-            "number; expected an integer exponent or a base >= 0"
-        )
-
-
-def _binary_method(rule: r.Rule, doc: str):
-    """Make ``Value.__add__`` and friends: lift a number operand, apply ``rule``."""
-
-    forward = rule.forward
-    derivative = rule.derivative
-
-    def method(self: Value, other: Value | float) -> Value:
-        if type(other) is not Value:
-            if not _is_number(other):
-                return NotImplemented
-            other = Value(other)
-        x = self.data
-        y = other.data
-        out = forward(x, y)
-        v = _new(Value)
-        v.data = out
-        v.grad = 0.0
-        v.label = ""
-        v._p0 = self
-        v._p1 = other
-        v._d0, v._d1 = derivative(out, x, y)
-        v._rule = rule
-        if grad_mode.open_blocks:
-            grad_mode.adjust_new_node(v)
-        return v
-
-    method.__doc__ = doc
-    return method
-
-
-def _reflected_method(rule: r.Rule, doc: str):
-    """Make ``Value.__radd__`` and friends: ``2 - x`` is SUB applied to (2, x)."""
-    forward = _binary_method(rule, doc)
-
-    def method(self: Value, other: float) -> Value:
-        if not _is_number(other):
-            return NotImplemented
-        return forward(Value(other), self)
-
-    method.__doc__ = doc
-    return method
-
-
-def _unary_method(rule: r.Rule, doc: str):
-    """Make ``Value.exp`` and friends: apply a one-input ``rule``."""
-
-    forward = rule.forward
-    derivative = rule.derivative
-
-    def method(self: Value) -> Value:
-        x = self.data
-        out = forward(x)
         v = _new(Value)
         v.data = out
         v.grad = 0.0
         v.label = ""
         v._p0 = self
         v._p1 = None
-        (v._d0,) = derivative(out, x)
+        (v._d0,) = rule.derivative(out, x)
         v._rule = rule
         if grad_mode.open_blocks:
             grad_mode.adjust_new_node(v)
         return v
 
-    method.__doc__ = doc
-    return method
+    def __rpow__(self, other: float) -> Value:
+        if not _is_number(other):
+            return NotImplemented
+        return Value(other) ** self
+
+    def leaky_relu(self, slope: float = 0.01) -> Value:
+        """x for x > 0, else slope * x; its derivative at 0 is ``slope``."""
+        if not _is_number(slope):
+            raise TypeError(f"leaky_relu: slope must be a number, got {type(slope).__name__}")
+        rule = r.leaky_relu(slope)
+        x = self.data
+        out = rule.forward(x)
+        return _node(out, (self,), tuple(rule.derivative(out, x)), rule)
 
 
-# x ** k for a constant k: one method per exponent, made on first use.
-_power_methods: dict[float, Any] = {}
-
-
-def _power_method(k: float):
-    if len(_power_methods) >= 1024:  # a program sweeping exponents must not grow this forever
-        _power_methods.clear()
-    method = _power_methods[k] = _unary_method(r.power(k), f"x ** {k}")
-    return method
-
-
-# Written out one per line (not a loop) so readers, grep and type checkers can see them.
-Value.__add__ = _binary_method(r.ADD, "x + y")
-Value.__radd__ = _reflected_method(r.ADD, "number + x")
-Value.__sub__ = _binary_method(r.SUB, "x - y")
-Value.__rsub__ = _reflected_method(r.SUB, "number - x")
-Value.__mul__ = _binary_method(r.MUL, "x * y")
-Value.__rmul__ = _reflected_method(r.MUL, "number * x")
-Value.__neg__ = _unary_method(r.NEG, "-x")
-Value.__abs__ = _unary_method(r.ABS, "|x|, with derivative sign(x) and abs'(0) = 0.")
-Value.exp = _unary_method(r.EXP, "e**x. Overflows to inf (not OverflowError) past x = 709.78.")
-Value.tanh = _unary_method(r.TANH, "Hyperbolic tangent; finite value and slope for any finite x.")
-Value.sigmoid = _unary_method(r.SIGMOID, "1 / (1 + e**-x), no overflow: sigmoid(-1000) is 0.0.")
-Value.relu = _unary_method(r.RELU, "max(x, 0), with relu'(0) = 0.")
-Value.softplus = _unary_method(r.SOFTPLUS, "log(1 + e**x), stable: softplus(1000) is 1000.0.")
-Value.sin = _unary_method(r.SIN, "Sine (nan for an infinite input, as IEEE says).")
-Value.cos = _unary_method(r.COS, "Cosine (nan for an infinite input, as IEEE says).")
-_div = _binary_method(r.DIV, "x / y (the divisor is checked by Value.__truediv__)")
-_pow = _binary_method(r.POW, "x ** y (the domain is checked by Value.__pow__)")
-_log = _unary_method(r.LOG, "log(x) (the domain is checked by Value.log)")
-_sqrt = _unary_method(r.SQRT, "sqrt(x) (the domain is checked by Value.sqrt)")
+def _apply2(rule: r.Rule, a: Value, b: Value) -> Value:
+    """A checked two-input op on two Values (``x ** y``)."""
+    if rule.check is not None and rule.check(a.data, b.data) >= 0:
+        _check_domain(rule, (a, b))
+    out = rule.forward(a.data, b.data)
+    return _node(out, (a, b), tuple(rule.derivative(out, a.data, b.data)), rule)

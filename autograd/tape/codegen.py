@@ -23,7 +23,6 @@ from typing import Any, NamedTuple
 
 from .. import rules as r
 from ..rules import Rule
-from ..value import Value, _check_power
 
 __all__ = [
     "FAST_FLOAT_TEMPLATES",
@@ -79,14 +78,12 @@ FLOAT_TEMPLATES: dict[Rule, Template] = {
     r.RELU: Template(
         "0.0 if {0} <= 0.0 else {0}",
         ("1.0 if {0} > 0.0 else 0.0",),
-        ("{g} if {0} > 0.0 else 0.0 * {g}",),  # 1.0 * g is g and 0.0 * g is kept: exact
+        ("{g} if {0} > 0.0 else 0.0",),  # 1.0 * g is g; the inactive side passes 0
     ),
     r.SOFTPLUS: Template("f_softplus({0})", ("f_sigmoid({0})",)),
     r.SIN: Template("f_sin({0})", ("f_cos({0})",)),
     r.COS: Template("f_cos({0})", ("-f_sin({0})",)),
     r.ABS: Template("abs({0})", ("1.0 if {0} > 0.0 else (-1.0 if {0} < 0.0 else 0.0)",)),
-    # x ** y with a Value exponent: the rule's own derivative, term by term.
-    r.POW: Template("real_pow({0}, {1})", ("{1} * pow_({0}, {1} - 1)", "log_of_base({0}, {o})")),
 }
 
 
@@ -120,9 +117,11 @@ def real_pow(x: float, k: float) -> float:
         ...
         ValueError: **: a negative base -4.0 to the non-integer power 0.5 is not a real number; ...
     """
-    if x <= 0.0:
-        _check_power(Value(x), k)  # only on this side of zero: the common case pays one test
-    return r._pow_forward(x, k)
+    if x <= 0.0:  # only on this side of zero: the common case pays one test
+        check = r.POW.violated(x, k)
+        if check is not None:
+            raise r.POW.domain_error(check, repr(x), repr(k))
+    return r.pow_(x, k)
 
 
 def float_namespace() -> dict[str, Any]:
@@ -144,7 +143,6 @@ def float_namespace() -> dict[str, Any]:
         "f_cos": r.COS.forward,
         "f_pow": r.POW.forward,
         "real_pow": real_pow,
-        "log_of_base": r._log_of_base,
         "pow_": r.pow_,
         "exp": math.exp,
         "fsum": math.fsum,
@@ -177,13 +175,10 @@ def constant_exponent(rule: Rule) -> float | None:
         >>> constant_exponent(r.power(3.0)), constant_exponent(r.EXP)
         (3.0, None)
     """
-    if not rule.name.startswith("**") or rule.name == "**":
+    k = rule.param
+    if k is None or not rule.name.startswith("**"):
         return None
-    try:
-        k = float(rule.derivative(1.0, 1.0)[0])
-    except Exception:  # a custom rule with a "**" name: not ours, use its functions
-        return None
-    return k if r.power(k) is rule else None
+    return k if r.power(k) == rule else None
 
 
 def leaky_slope(rule: Rule) -> float | None:
@@ -194,13 +189,10 @@ def leaky_slope(rule: Rule) -> float | None:
         >>> leaky_slope(r.leaky_relu(0.1)), leaky_slope(r.RELU)
         (0.1, None)
     """
-    if rule.name != "leaky_relu":
+    slope = rule.param
+    if slope is None or rule.name != "leaky_relu":
         return None
-    try:
-        slope = float(rule.derivative(-1.0, -1.0)[0])
-    except Exception:  # a custom rule named leaky_relu: use its functions
-        return None
-    return slope if r.leaky_relu(slope) is rule else None
+    return slope if r.leaky_relu(slope) == rule else None
 
 
 def float_template(rule: Rule, fast: bool = False, arity: int = 1) -> Template | None:
