@@ -92,10 +92,32 @@ def backward(root: Value) -> None:
 
 def _backward(root: Value) -> None:
     order = topological_order(root)
+    # Leaves accumulate across calls; this call's share is computed from zero and added
+    # at the end, so that calling backward() twice gives exactly twice the gradient (not
+    # earlier-calls-plus-each-edge, which rounds differently once a leaf has two edges).
+    leaves = []
     for node in order:
-        if node._p0 is not None:
+        if node._p0 is None:
+            leaves.append(node.grad)
+        node.grad = 0.0
+    root.grad = 1.0
+    _sweep(order)
+    fresh = [node.grad for node in order if node._p0 is None]
+    if any(g - g != 0.0 for g in fresh):  # nan or inf reached a leaf: see _masked_sweep
+        for node in order:
             node.grad = 0.0
-    root.grad += 1.0
+        root.grad = 1.0
+        _masked_sweep(order)
+        fresh = [node.grad for node in order if node._p0 is None]
+    i = 0
+    for node in order:
+        if node._p0 is None:
+            node.grad = leaves[i] + fresh[i]
+            i += 1
+
+
+def _sweep(order: list[Value]) -> None:
+    """The chain rule, edge by edge in reverse topological order: the fast path."""
     for node in reversed(order):
         a = node._p0
         if a is None:
@@ -109,6 +131,26 @@ def _backward(root: Value) -> None:
             b = node._p1
             if b is not None:
                 b.grad += node._d1 * g
+
+
+def _masked_sweep(order: list[Value]) -> None:
+    """The chain rule where a masking rule's zero local derivative passes exactly 0.
+
+    relu's inactive side must give 0, not 0 * nan, when the gradient coming in is nan or
+    inf (as PyTorch does). The fast sweep multiplies regardless; a nan or inf it made
+    that way always reaches a leaf (nothing turns nan back into a number), so checking
+    the leaves tells when this slower sweep is needed.
+    """
+    for node in reversed(order):
+        rule = node._rule
+        if rule is None:
+            continue
+        g = node.grad
+        masks = rule.masks
+        for parent, d in zip(node.parents, node.local_grads):
+            if masks and d == 0.0:
+                continue
+            parent.grad += d * g
 
 
 def grad(
@@ -173,13 +215,16 @@ def _grad(output: Value, inputs: tuple, create_graph: bool, allow_unused: bool) 
     grads: dict[Value, object] = {output: 1.0}
     for node in reversed(order):
         # Interior gradients are dropped as soon as they have been passed on.
-        g = grads[node] if node in wanted else grads.pop(node)
-        if node._p0 is None:
-            continue
+        g = grads.get(node) if node in wanted else grads.pop(node, None)
+        if g is None or node._p0 is None:
+            continue  # a leaf, or a node whose every path was masked (relu's inactive side)
         # create_graph re-runs the rule on Values, so the derivative is itself a graph.
         parents = node.parents
-        local = node._rule.derivative(node, *parents) if create_graph else node.local_grads
+        rule = node._rule
+        local = rule.derivative(node, *parents) if create_graph else node.local_grads
         for parent, d in zip(parents, local, strict=True):
+            if rule.masks and type(d) is float and d == 0.0:
+                continue  # relu's inactive side passes exactly 0, even a nan (_masked_sweep)
             if parent in grads:
                 grads[parent] = grads[parent] + d * g
             else:
