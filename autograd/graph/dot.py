@@ -111,37 +111,37 @@ def to_dot(
         )
 
     order = topological_order(root)
-    graph = _Graph(order, names, digits, show_grad, rankdir)
+    writer = _DotWriter(order, names, digits, show_grad, rankdir)
     if depth is not None:
         distance = _distances(root)
-        graph.keep = {n for n in order if distance[n] <= depth}
+        writer.keep = {n for n in order if distance[n] <= depth}
     if cluster or collapse:
-        graph.assign_groups()
+        writer.assign_groups()
 
     if collapse:
-        lines = graph.collapsed_body(cluster, grad_colors)
-        if graph.drawn > max_nodes:
+        lines = writer.collapsed_body(cluster, grad_colors)
+        if writer.drawn > max_nodes:
             hint = ""
-            if not graph.groups:
+            if not writer.groups:
                 hint = " (no parameter name names a neuron: names look like layers.0.neurons.1.w.0)"
             raise GraphTooLargeError(
-                f"to_dot: the collapsed graph still has {graph.drawn:,} nodes, more than "
+                f"to_dot: the collapsed graph still has {writer.drawn:,} nodes, more than "
                 f"max_nodes={max_nodes}; pass a larger max_nodes{hint}"
             )
     else:
-        kept = len(order) if graph.keep is None else len(graph.keep)
+        kept = len(order) if writer.keep is None else len(writer.keep)
         if kept > max_nodes:
             raise GraphTooLargeError(_too_large(root, order, max_nodes, bool(names)))
-        lines = graph.full_body(cluster, grad_colors)
+        lines = writer.full_body(cluster, grad_colors)
 
     notes = []
-    if graph.keep is not None:
+    if writer.keep is not None:
         notes.append(
-            f"depth {depth}: {len(graph.keep):,} of {len(order):,} values; "
+            f"depth {depth}: {len(writer.keep):,} of {len(order):,} values; "
             "dashed ops have inputs not drawn"
         )
     if grad_colors:
-        notes.append(graph.legend())
+        notes.append(writer.legend())
     head = [
         "digraph chainrule {",
         f'  graph [rankdir={rankdir}, fontname="Helvetica", fontsize=11'
@@ -266,8 +266,8 @@ def _attrs(**attrs: str | None) -> str:
 # --- the drawing ---------------------------------------------------------------------------
 
 
-class _Graph:
-    """One drawing in progress: the nodes, their names and groups, and the colour scale."""
+class _DotWriter:
+    """Writes the DOT lines of one drawing: the nodes, their names and groups, the colour scale."""
 
     def __init__(self, order: list[Value], names: dict[Value, str], digits, show_grad, rankdir):
         self.rankdir = rankdir
