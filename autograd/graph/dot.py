@@ -15,6 +15,7 @@ from typing import Any
 
 from ..backward import topological_order
 from ..value import Value
+from ._names import param_names
 
 __all__ = ["GraphTooLargeError", "to_dot"]
 
@@ -102,7 +103,7 @@ def to_dot(
         '  v0 [label="{ x | data 2 | grad 0.005364 }", class="leaf", shape="Mrecord", style="filled", fillcolor="#eeeeee"];'
     """  # noqa: E501 (a DOT line in the example)
     _check_options(root, rankdir, digits, depth, max_nodes, cluster, collapse)
-    names = _param_names(params)
+    names = param_names(params)
     if (cluster or collapse) and not names:
         option = "collapse" if collapse else "cluster"
         raise ValueError(
@@ -173,32 +174,6 @@ def _check_options(root, rankdir, digits, depth, max_nodes, cluster, collapse) -
 
 def _is_int(x: Any) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
-
-
-def _param_names(params) -> dict[Value, str]:
-    """{parameter: dotted name} in parameter order; a repeated parameter keeps its first name."""
-    if params is None:
-        return {}
-    pairs = params.items() if isinstance(params, Mapping) else params
-    if isinstance(pairs, (str, Value)) or not isinstance(pairs, Iterable):
-        raise TypeError(
-            "to_dot: params must be (name, Value) pairs such as model.named_parameters() "
-            f"or a {{name: Value}} dict, got {type(params).__name__}"
-        )
-    names: dict[Value, str] = {}
-    for i, pair in enumerate(pairs):
-        if not (isinstance(pair, tuple) and len(pair) == 2):
-            raise TypeError(
-                f"to_dot: params[{i}] must be a (name, Value) pair, got {type(pair).__name__}"
-            )
-        name, value = pair
-        if not isinstance(name, str) or not isinstance(value, Value):
-            raise TypeError(
-                f"to_dot: params[{i}] must be (str, Value), "
-                f"got ({type(name).__name__}, {type(value).__name__})"
-            )
-        names.setdefault(value, name)
-    return names
 
 
 def _distances(root: Value) -> dict[Value, int]:

@@ -16,7 +16,7 @@ from itertools import pairwise
 
 from ..backward import grad, topological_order
 from ..value import Value
-from .dot import _param_names
+from ._names import param_names
 
 __all__ = ["ExplainedPath", "Explanation", "NodeSummary", "explain"]
 
@@ -250,7 +250,7 @@ def explain(
         raise ValueError(f"explain: digits must be an int from 1 to 17, got {digits!r}")
 
     order = topological_order(output)
-    names = _names(order, _param_names(params), wrt)
+    names = _names(order, param_names(params), wrt)
 
     # Paths from each node back to wrt, counted parents-first: one pass, exact ints.
     count: dict[Value, int] = {}
