@@ -102,7 +102,7 @@ def to_dot(
         >>> src.splitlines()[4]
         '  v0 [label="{ x | data 2 | grad 0.005364 }", class="leaf", shape="Mrecord", style="filled", fillcolor="#eeeeee"];'
     """  # noqa: E501 (a DOT line in the example)
-    _check_options(root, rankdir, digits, depth, max_nodes, cluster, collapse)
+    _check_options(root, rankdir, digits, depth, max_nodes, collapse)
     names = param_names(params)
     if (cluster or collapse) and not names:
         option = "collapse" if collapse else "cluster"
@@ -157,7 +157,7 @@ def to_dot(
 # --- checking arguments --------------------------------------------------------------------
 
 
-def _check_options(root, rankdir, digits, depth, max_nodes, cluster, collapse) -> None:
+def _check_options(root, rankdir, digits, depth, max_nodes, collapse) -> None:
     if not isinstance(root, Value):
         raise TypeError(f"to_dot: root must be a Value, got {type(root).__name__}")
     if rankdir not in ("LR", "TB"):
@@ -316,11 +316,10 @@ class _DotWriter:
             return "param"
         return "leaf" if not node.parents else "value"
 
-    def value_line(self, node: Value, colors: bool, title: str | None = None) -> str:
+    def value_line(self, node: Value, colors: bool) -> str:
         i = self.index[node]
         kind = self.kind(node)
-        if title is None:
-            title = self.names.get(node, node.label)
+        title = self.names.get(node, node.label)
         fields = [_field(title)] if title else []
         fields.append(f"data {_num(node.data, self.digits)}")
         if self.show_grad:
@@ -423,14 +422,15 @@ class _DotWriter:
 
         body: list[str] = []
         if cluster:
-            body.extend(self.clusters({g: [] for g in range(len(self.groups))}, nodes, node_lines))
+            body.extend(self.clusters(nodes, node_lines))
         else:
             for node in nodes:
                 body.extend(node_lines[node])
         return body + edges
 
-    def clusters(self, members: dict[int, list[Value]], nodes, node_lines) -> list[str]:
+    def clusters(self, nodes, node_lines) -> list[str]:
         """Node lines boxed per neuron inside boxes per layer; ungrouped nodes outside."""
+        members: dict[int, list[Value]] = {g: [] for g in range(len(self.groups))}
         outside: list[str] = []
         for node in nodes:
             g = self.group_of[node]
