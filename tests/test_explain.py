@@ -334,3 +334,10 @@ def test_bad_arguments():
         explain(x, x, max_paths=-1)
     with pytest.raises(ValueError, match="digits"):
         explain(x, x, digits=0)
+
+
+def test_an_explanation_without_paths_needs_the_summary():
+    e = Explanation("y", "x", 30, None, None, None, total=0.0, engine=0.0)
+    for show in (str, Explanation.to_latex, Explanation._repr_markdown_):
+        with pytest.raises(ValueError, match="summary and last_step must be lists"):
+            show(e)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from ..backward import topological_order
 from ..value import Value
@@ -157,7 +156,10 @@ def to_dot(
 # --- checking arguments --------------------------------------------------------------------
 
 
-def _check_options(root, rankdir, digits, depth, max_nodes, collapse) -> None:
+def _check_options(
+    root: object, rankdir: str, digits: int, depth: int | None, max_nodes: int, collapse: bool
+) -> None:
+    # root: object, since this is where a caller without a type checker learns it is not a Value
     if not isinstance(root, Value):
         raise TypeError(f"to_dot: root must be a Value, got {type(root).__name__}")
     if rankdir not in ("LR", "TB"):
@@ -172,7 +174,7 @@ def _check_options(root, rankdir, digits, depth, max_nodes, collapse) -> None:
         raise ValueError("to_dot: use depth or collapse, not both")
 
 
-def _is_int(x: Any) -> bool:
+def _is_int(x: object) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
@@ -244,7 +246,14 @@ def _attrs(**attrs: str | None) -> str:
 class _DotWriter:
     """Writes the DOT lines of one drawing: the nodes, their names and groups, the colour scale."""
 
-    def __init__(self, order: list[Value], names: dict[Value, str], digits, show_grad, rankdir):
+    def __init__(
+        self,
+        order: list[Value],
+        names: dict[Value, str],
+        digits: int,
+        show_grad: bool,
+        rankdir: str,
+    ) -> None:
         self.rankdir = rankdir
         self.order = order
         self.index = {node: i for i, node in enumerate(order)}
@@ -428,7 +437,7 @@ class _DotWriter:
                 body.extend(node_lines[node])
         return body + edges
 
-    def clusters(self, nodes, node_lines) -> list[str]:
+    def clusters(self, nodes: list[Value], node_lines: dict[Value, list[str]]) -> list[str]:
         """Node lines boxed per neuron inside boxes per layer; ungrouped nodes outside."""
         members: dict[int, list[Value]] = {g: [] for g in range(len(self.groups))}
         outside: list[str] = []
@@ -564,7 +573,7 @@ class _DotWriter:
             body.append(f"  {src} -> {dst}{attrs};")
         return body
 
-    def box_line(self, node_id: str, kind: str, lines: list[str], grad: float, colors) -> str:
+    def box_line(self, node_id: str, kind: str, lines: list[str], grad: float, colors: bool) -> str:
         """One collapsed group: a rounded box with the lines of its label."""
         fill = self.color(grad) if colors else _FILL["param" if kind == "neuron" else "value"]
         # A box, not a record: Graphviz cannot route the flat (same-rank) edges between

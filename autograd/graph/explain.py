@@ -121,22 +121,23 @@ class Explanation:
                 lines.append(f"    product: {self._n(path.product)}")
             lines.append(f"sum over {_plural(self.path_count, 'path')}: {self._n(self.total)}")
         else:
+            summary, last_step = self._without_paths()
             lines.append(
                 f"too many paths to list; d {self.output_name} / d node at each of the "
-                f"{len(self.summary)} nodes on the way (and how many paths lead on to "
+                f"{len(summary)} nodes on the way (and how many paths lead on to "
                 f"{self.wrt_name}):"
             )
-            width = max(len(row.name) for row in self.summary)
+            width = max(len(row.name) for row in summary)
             rows = [
                 f"    {row.name:<{width}}  {self._n(row.grad):>12}  ({_plural(row.paths, 'path')})"
-                for row in self.summary
+                for row in summary
             ]
             lines += _shorten(rows, "nodes (all in .summary)")
             lines.append(f"last step: d {self.output_name} / d {self.wrt_name} =")
             terms = [
                 f"    + (d {self.output_name} / d {name}) (d {name} / d {self.wrt_name})"
                 f" = {self._n(g)} * {self._n(d)}"
-                for name, g, d in self.last_step
+                for name, g, d in last_step
             ]
             lines += _shorten(terms, "terms (all in .last_step)")
             lines.append(f"  = {self._n(self.total)}")
@@ -145,6 +146,12 @@ class Explanation:
 
     def __repr__(self) -> str:
         return f"<Explanation of {self._title()}: {_plural(self.path_count, 'path')}>"
+
+    def _without_paths(self) -> tuple[list[NodeSummary], list[tuple[str, float, float]]]:
+        """``summary`` and ``last_step``, which stand in for ``paths`` when it is None."""
+        if self.summary is None or self.last_step is None:
+            raise ValueError("Explanation: when paths is None, summary and last_step must be lists")
+        return self.summary, self.last_step
 
     def _chain(self, path: ExplainedPath) -> str:
         if not path.ops:
@@ -168,7 +175,7 @@ class Explanation:
                 numbers = r" \times ".join(_tex_num(self._n(d)) for d in path.factors) or "1"
                 rows.append(rf"&{fracs} = {numbers} = {_tex_num(self._n(path.product))}")
         else:
-            for name, g, d in self.last_step:
+            for name, g, d in self._without_paths()[1]:
                 rows.append(
                     rf"&\frac{{\partial {out}}}{{\partial {_tex(name)}}}"
                     rf"\frac{{\partial {_tex(name)}}}{{\partial {wrt}}}"
@@ -190,7 +197,7 @@ class Explanation:
                 f"Too many paths to list; d {self.output_name} / d node along the way (first rows):"
             )
             lines += ["", "| node | d output / d node | paths to input |", "|---|---|---|"]
-            for row in self.summary[:50]:
+            for row in self._without_paths()[0][:50]:
                 lines.append(f"| `{row.name}` | {self._n(row.grad)} | {row.paths:,} |")
             lines.append("")
             lines.append("The last step of the chain rule sums over the nodes the input feeds:")
@@ -312,7 +319,8 @@ def _names(order: list[Value], params: dict[Value, str], wrt: Value) -> dict[Val
 def _paths(output: Value, wrt: Value, count: dict[Value, int]) -> list[ExplainedPath]:
     """Every path output -> wrt, depth first in argument order (explicit stack)."""
     paths = []
-    stack: list[tuple[Value, tuple]] = [(output, ())]  # (node, edges so far)
+    # (node, the edges (parent, op, local derivative) from output down to it)
+    stack: list[tuple[Value, tuple[tuple[Value, str, float], ...]]] = [(output, ())]
     while stack:
         node, edges = stack.pop()
         if node is wrt:
