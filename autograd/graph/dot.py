@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from ..backward import topological_order
 from ..value import Value
@@ -241,6 +242,21 @@ def _attrs(**attrs: str | None) -> str:
 
 
 # --- the drawing ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Tally:
+    """What the nodes of a collapsed drawing stand for (``_DotWriter.tally``)."""
+
+    params_in: list[int]  # per neuron: its parameters,
+    ops_in: list[int]  # the values computed in it,
+    max_grad: list[float]  # and the largest |grad| of its parameters
+    loose_leaves: set[Value] = field(default_factory=set)  # ungrouped non-parameter leaves
+    only: list[Value] = field(default_factory=list)  # the values from parameters alone
+    only_reads: set[Value] = field(default_factory=set)  # the parameters they read
+    only_grad: float = 0.0  # the largest |grad| among them
+    summarize: bool = False  # draw the loose leaves as one node
+    used: list[int] = field(default_factory=list)  # the neurons with anything in them
 
 
 class _DotWriter:
@@ -474,73 +490,74 @@ class _DotWriter:
     # the collapsed graph -----------------------------------------------------------------
 
     def collapsed_body(self, cluster: bool, colors: bool) -> list[str]:
-        group_of = self.group_of
-        root = self.root
+        tally = self.tally()
+        if colors:
+            singles = [n for n in self.order if self.stand_in(n, tally).startswith("v")]
+            scale = [*(tally.max_grad[g] for g in tally.used), *(n.grad for n in singles)]
+            self.set_scale([*scale, tally.only_grad] if tally.only else scale)
+        return self.group_nodes(tally, cluster, colors) + self.singles_and_edges(tally, colors)
+
+    def tally(self) -> _Tally:
+        """Count what each collapsed node stands for, in one pass over the graph."""
         ngroups = len(self.groups)
-        params_in = [0] * ngroups
-        ops_in = [0] * ngroups
-        max_grad = [0.0] * ngroups
-        loose_leaves: set[Value] = set()  # ungrouped leaves that are not parameters
-        only: list[Value] = []  # the values computed from parameters alone
-        only_reads: set[Value] = set()  # the parameters they read
-        only_grad = 0.0
+        tally = _Tally([0] * ngroups, [0] * ngroups, [0.0] * ngroups)
         for node in self.order:
-            g = group_of[node]
-            if node is root:
+            g = self.group_of[node]
+            if node is self.root:
                 continue
             if g == _PARAMS_ONLY:
-                only.append(node)
-                only_reads.update(q for q in node.parents if q in self.names)
-                only_grad = _max_abs(only_grad, node.grad)
+                tally.only.append(node)
+                tally.only_reads.update(q for q in node.parents if q in self.names)
+                tally.only_grad = _max_abs(tally.only_grad, node.grad)
             elif g < 0:
                 if not node.parents and node not in self.names:
-                    loose_leaves.add(node)
+                    tally.loose_leaves.add(node)
             elif node in self.names:
-                params_in[g] += 1
-                max_grad[g] = _max_abs(max_grad[g], node.grad)
+                tally.params_in[g] += 1
+                tally.max_grad[g] = _max_abs(tally.max_grad[g], node.grad)
             else:
-                ops_in[g] += 1
-        summarize = len(loose_leaves) > _LEAF_SUMMARY_AT
-        used = [g for g in range(ngroups) if params_in[g] or ops_in[g]]
+                tally.ops_in[g] += 1
+        tally.summarize = len(tally.loose_leaves) > _LEAF_SUMMARY_AT
+        tally.used = [g for g in range(ngroups) if tally.params_in[g] or tally.ops_in[g]]
+        return tally
 
-        def rep(node: Value) -> str:
-            """The id of the drawn node that stands for ``node``."""
-            g = group_of[node]
-            if node is root:
-                return f"v{self.index[node]}"
-            if g >= 0:
-                return f"g{g}"
-            if g == _PARAMS_ONLY:
-                return "params_only"
-            if summarize and node in loose_leaves:
-                return "leaves"
+    def stand_in(self, node: Value, tally: _Tally) -> str:
+        """The id of the drawn node that stands for ``node``."""
+        g = self.group_of[node]
+        if node is self.root:
             return f"v{self.index[node]}"
+        if g >= 0:
+            return f"g{g}"
+        if g == _PARAMS_ONLY:
+            return "params_only"
+        if tally.summarize and node in tally.loose_leaves:
+            return "leaves"
+        return f"v{self.index[node]}"
 
-        singles = [n for n in self.order if rep(n).startswith("v")]
-        if colors:
-            scale = [*(max_grad[g] for g in used), *(n.grad for n in singles)]
-            self.set_scale([*scale, only_grad] if only else scale)
-
+    def group_nodes(self, tally: _Tally, cluster: bool, colors: bool) -> list[str]:
+        """The nodes standing for many: neurons (boxed per layer if ``cluster``), the
+        parameters-only node and the summary of the loose leaves."""
         body: list[str] = []
-        for g in used:
-            lines = [self.groups[g], f"{params_in[g]} params, {ops_in[g]} ops"]
+        for g in tally.used:
+            lines = [self.groups[g], f"{tally.params_in[g]} params, {tally.ops_in[g]} ops"]
             if self.show_grad:
-                lines.append(f"max |grad| {_num(max_grad[g], self.digits)}")
-            body.append(self.box_line(f"g{g}", "neuron", lines, max_grad[g], colors))
+                lines.append(f"max |grad| {_num(tally.max_grad[g], self.digits)}")
+            body.append(self.box_line(f"g{g}", "neuron", lines, tally.max_grad[g], colors))
         if cluster:
-            body = self.layer_clusters(used, body)
-        if only:
-            neurons = len({group_of[q] for q in only_reads} - {_NONE})
+            body = self.layer_clusters(tally.used, body)
+        if tally.only:
+            neurons = len({self.group_of[q] for q in tally.only_reads} - {_NONE})
             lines = [
                 "parameters only (e.g. a penalty)",
-                f"{len(only):,} values from {len(only_reads):,} params of {neurons} neurons",
+                f"{len(tally.only):,} values from {len(tally.only_reads):,} params of "
+                f"{neurons} neurons",
             ]
             if self.show_grad:
-                lines.append(f"max |grad| {_num(only_grad, self.digits)}")
-            body.append(self.box_line("params_only", "params_only", lines, only_grad, colors))
-        if summarize:
+                lines.append(f"max |grad| {_num(tally.only_grad, self.digits)}")
+            body.append(self.box_line("params_only", "params_only", lines, tally.only_grad, colors))
+        if tally.summarize:
             self.drawn += 1
-            label = self.record([f"{len(loose_leaves):,} leaves", "inputs and constants"])
+            label = self.record([f"{len(tally.loose_leaves):,} leaves", "inputs and constants"])
             body.append(
                 f'  leaves [label="{label}", '
                 + _attrs(
@@ -548,10 +565,14 @@ class _DotWriter:
                 )
                 + "];"
             )
+        return body
 
+    def singles_and_edges(self, tally: _Tally, colors: bool) -> list[str]:
+        """The values drawn on their own (with their ops), then every edge, each once."""
+        body: list[str] = []
         edges: dict[tuple[str, str], bool] = {}  # an ordered set; value: same-layer edge
         for node in self.order:
-            dst = rep(node)
+            dst = self.stand_in(node, tally)
             if dst.startswith("v"):
                 body.append(self.value_line(node, colors))
                 if node.parents:
@@ -559,7 +580,7 @@ class _DotWriter:
                     edges[(f"o{self.index[node]}", dst)] = False
                     dst = f"o{self.index[node]}"
             for parent in node.parents:
-                src = rep(parent)
+                src = self.stand_in(parent, tally)
                 # Every neuron's parameters would point at the parameters-only node; its
                 # label counts them instead of drawing one long edge from each neuron.
                 if dst == "params_only" and src.startswith("g"):
