@@ -122,13 +122,7 @@ def to_dot(
     if collapse:
         lines = writer.collapsed_body(cluster, grad_colors)
         if writer.drawn > max_nodes:
-            hint = ""
-            if not writer.groups:
-                hint = " (no parameter name names a neuron: names look like layers.0.neurons.1.w.0)"
-            raise GraphTooLargeError(
-                f"to_dot: the collapsed graph still has {writer.drawn:,} nodes, more than "
-                f"max_nodes={max_nodes}; pass a larger max_nodes{hint}"
-            )
+            raise GraphTooLargeError(_collapsed_too_large(writer.drawn, max_nodes, writer.groups))
     else:
         kept = len(order) if writer.keep is None else len(writer.keep)
         if kept > max_nodes:
@@ -214,6 +208,16 @@ def _too_large(root: Value, order: list[Value], max_nodes: int, named: bool) -> 
         f"steps from the output ({shown:,} values); {collapse_hint} draws each neuron as one "
         "node; "
         "or pass a larger max_nodes (Graphviz gets slow beyond a few thousand nodes)."
+    )
+
+
+def _collapsed_too_large(drawn: int, max_nodes: int, groups: list[str]) -> str:
+    hint = ""
+    if not groups:
+        hint = " (no parameter name names a neuron: names look like layers.0.neurons.1.w.0)"
+    return (
+        f"to_dot: the collapsed graph still has {drawn:,} nodes, more than "
+        f"max_nodes={max_nodes}; pass a larger max_nodes{hint}"
     )
 
 

@@ -282,8 +282,29 @@ def explain(
         total = math.fsum(products) if all(map(math.isfinite, products)) else sum(products)
         return Explanation(paths=paths, summary=None, last_step=None, total=total, **fields)
 
-    # Too many paths: d output / d node for the nodes on them, and the sum's last step.
-    adjoint: dict[Value, float] = {output: 1.0}
+    summary, last_step = _summary(order, wrt, count, names)
+    total = sum(g * d for _, g, d in last_step)
+    return Explanation(paths=None, summary=summary, last_step=last_step, total=total, **fields)
+
+
+def _names(order: list[Value], params: dict[Value, str], wrt: Value) -> dict[Value, str]:
+    names = {}
+    for k, node in enumerate(order):
+        names[node] = params.get(node) or node.label or f"t{k}"
+    if wrt not in names:
+        names[wrt] = params.get(wrt) or wrt.label or "wrt"
+    return names
+
+
+def _summary(
+    order: list[Value], wrt: Value, count: dict[Value, int], names: dict[Value, str]
+) -> tuple[list[NodeSummary], list[tuple[str, float, float]]]:
+    """For too many paths: d output / d node for the nodes on them, and the sum's last step.
+
+    ``order`` is the topological order, output last; ``count[node]`` the number of paths
+    from ``node`` back to ``wrt``.
+    """
+    adjoint: dict[Value, float] = {order[-1]: 1.0}
     for node in reversed(order):
         g = adjoint.get(node, 0.0)
         if node is wrt:
@@ -303,17 +324,7 @@ def explain(
         for parent, d in zip(node.parents, node.local_grads, strict=True)
         if parent is wrt
     ]
-    total = sum(g * d for _, g, d in last_step)
-    return Explanation(paths=None, summary=summary, last_step=last_step, total=total, **fields)
-
-
-def _names(order: list[Value], params: dict[Value, str], wrt: Value) -> dict[Value, str]:
-    names = {}
-    for k, node in enumerate(order):
-        names[node] = params.get(node) or node.label or f"t{k}"
-    if wrt not in names:
-        names[wrt] = params.get(wrt) or wrt.label or "wrt"
-    return names
+    return summary, last_step
 
 
 def _paths(output: Value, wrt: Value, count: dict[Value, int]) -> list[ExplainedPath]:
