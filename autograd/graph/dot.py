@@ -35,7 +35,7 @@ _NONE = -1
 _PARAMS_ONLY = -2
 # What a node depends on, as bits (assign_groups): a parameter itself, a value without
 # parameters (inputs, constants), a value mixing parameters and data, parameters alone.
-_K_PARAM, _K_FREE, _K_DATA, _K_PARAMS_ONLY = 1, 2, 4, 8
+_DEP_PARAM, _DEP_FREE, _DEP_DATA, _DEP_PARAMS_ONLY = 1, 2, 4, 8
 
 
 class GraphTooLargeError(ValueError):
@@ -298,42 +298,42 @@ class _DotWriter:
         it uses or whose inputs it combines. A node computed from parameters alone (a
         penalty such as ``1e-4 * sum(p * p for p in params)``) is in no neuron.
         """
-        index: dict[str, int] = {}
+        number: dict[str, int] = {}  # {neuron's name: its group}, in parameter order
         param_group: dict[Value, int] = {}
         for value, name in self.names.items():
             key = _group_key(name)
-            param_group[value] = index.setdefault(key, len(index)) if key else _NONE
-        self.groups = list(index)
+            param_group[value] = number.setdefault(key, len(number)) if key else _NONE
+        self.groups = list(number)
         group_of = self.group_of
-        kind_of: dict[Value, int] = {}
+        deps_of: dict[Value, int] = {}
         for node in self.order:
             g = param_group.get(node)
             if g is not None:
-                kind = _K_PARAM
+                deps = _DEP_PARAM
             elif not node.parents:
-                kind, g = _K_FREE, _NONE
+                deps, g = _DEP_FREE, _NONE
             else:
-                seen = 0  # the kinds among the parents, as bits
+                seen = 0  # what the parents depend on, together
                 g = _NONE
                 for parent in node.parents:
-                    k = kind_of[parent]
-                    seen |= k
-                    if k & (_K_PARAM | _K_DATA):
+                    pd = deps_of[parent]
+                    seen |= pd
+                    if pd & (_DEP_PARAM | _DEP_DATA):
                         gp = group_of[parent]
                         if gp > g:
                             g = gp
                 # A parameter-free value meeting a parameter is an input (x in w * x):
                 # from there on the values carry data.
-                if seen & _K_DATA or (seen & _K_PARAM and seen & _K_FREE):
-                    kind = _K_DATA
-                elif seen & (_K_PARAM | _K_PARAMS_ONLY):
-                    kind = _K_PARAMS_ONLY
+                if seen & _DEP_DATA or (seen & _DEP_PARAM and seen & _DEP_FREE):
+                    deps = _DEP_DATA
+                elif seen & (_DEP_PARAM | _DEP_PARAMS_ONLY):
+                    deps = _DEP_PARAMS_ONLY
                     # only neurons' parameters make the group; flat names leave nodes loose
                     reads_neuron = g >= 0 or any(group_of[q] == _PARAMS_ONLY for q in node.parents)
                     g = _PARAMS_ONLY if reads_neuron else _NONE
                 else:
-                    kind, g = _K_FREE, _NONE
-            kind_of[node] = kind
+                    deps, g = _DEP_FREE, _NONE
+            deps_of[node] = deps
             group_of[node] = g
 
     # nodes -----------------------------------------------------------------------------

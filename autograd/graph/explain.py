@@ -287,12 +287,13 @@ def explain(
     return Explanation(paths=None, summary=summary, last_step=last_step, total=total, **fields)
 
 
-def _names(order: list[Value], params: dict[Value, str], wrt: Value) -> dict[Value, str]:
+def _names(order: list[Value], given: dict[Value, str], wrt: Value) -> dict[Value, str]:
+    """How each node is shown: its name in ``given`` (the parameters'), label, or ``t<k>``."""
     names = {}
     for k, node in enumerate(order):
-        names[node] = params.get(node) or node.label or f"t{k}"
+        names[node] = given.get(node) or node.label or f"t{k}"
     if wrt not in names:
-        names[wrt] = params.get(wrt) or wrt.label or "wrt"
+        names[wrt] = given.get(wrt) or wrt.label or "wrt"
     return names
 
 
