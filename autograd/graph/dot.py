@@ -494,6 +494,7 @@ class _DotWriter:
     # the collapsed graph -----------------------------------------------------------------
 
     def collapsed_body(self, cluster: bool, colors: bool) -> list[str]:
+        """The body of a collapsed drawing: a node per neuron, then the values drawn alone."""
         tally = self.tally()
         if colors:
             singles = [n for n in self.order if self.stand_in(n, tally).startswith("v")]
