@@ -284,6 +284,19 @@ def test_params_name_the_nodes():
     assert e.name(e.paths[0].nodes[0]).startswith("t")  # unlabelled: t<k> by position
 
 
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [(3, "params must be"), ([("w",)], "params\\[0\\]"), ([(1, Value(1))], "params\\[0\\]")],
+)
+def test_params_are_checked_as_to_dot_checks_them(params, match):
+    w = Value(0.5)
+    with pytest.raises(TypeError, match=match):
+        explain(w * 2.0, w, params=params)
+    # a repeated parameter keeps its first name, as in to_dot
+    e = explain(w * 2.0, w, params=[("first", w), ("second", w)])
+    assert e.wrt_name == "first"
+
+
 def test_markdown_and_latex():
     n = two_two_one()
     e = explain(n["loss"], n["w11"])
@@ -322,3 +335,9 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="digits"):
         explain(x, x, digits=0)
 
+
+def test_an_explanation_without_paths_needs_the_summary():
+    e = Explanation("y", "x", 30, None, None, None, total=0.0, engine=0.0)
+    for show in (str, Explanation.to_latex, Explanation._repr_markdown_):
+        with pytest.raises(ValueError, match="summary and last_step must be lists"):
+            show(e)

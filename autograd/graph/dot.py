@@ -11,10 +11,11 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable, Mapping
-from typing import Any
+from dataclasses import dataclass, field
 
 from ..backward import topological_order
 from ..value import Value
+from ._names import param_names
 
 __all__ = ["GraphTooLargeError", "to_dot"]
 
@@ -34,7 +35,7 @@ _NONE = -1
 _PARAMS_ONLY = -2
 # What a node depends on, as bits (assign_groups): a parameter itself, a value without
 # parameters (inputs, constants), a value mixing parameters and data, parameters alone.
-_K_PARAM, _K_FREE, _K_DATA, _K_PARAMS_ONLY = 1, 2, 4, 8
+_DEP_PARAM, _DEP_FREE, _DEP_DATA, _DEP_PARAMS_ONLY = 1, 2, 4, 8
 
 
 class GraphTooLargeError(ValueError):
@@ -101,8 +102,8 @@ def to_dot(
         >>> src.splitlines()[4]
         '  v0 [label="{ x | data 2 | grad 0.005364 }", class="leaf", shape="Mrecord", style="filled", fillcolor="#eeeeee"];'
     """  # noqa: E501 (a DOT line in the example)
-    _check_options(root, rankdir, digits, depth, max_nodes, cluster, collapse)
-    names = _param_names(params)
+    _check_options(root, rankdir, digits, depth, max_nodes, collapse)
+    names = param_names(params)
     if (cluster or collapse) and not names:
         option = "collapse" if collapse else "cluster"
         raise ValueError(
@@ -111,37 +112,31 @@ def to_dot(
         )
 
     order = topological_order(root)
-    graph = _Graph(order, names, digits, show_grad, rankdir)
+    writer = _DotWriter(order, names, digits, show_grad, rankdir)
     if depth is not None:
         distance = _distances(root)
-        graph.keep = {n for n in order if distance[n] <= depth}
+        writer.keep = {n for n in order if distance[n] <= depth}
     if cluster or collapse:
-        graph.assign_groups()
+        writer.assign_groups()
 
     if collapse:
-        lines = graph.collapsed_body(cluster, grad_colors)
-        if graph.drawn > max_nodes:
-            hint = ""
-            if not graph.groups:
-                hint = " (no parameter name names a neuron: names look like layers.0.neurons.1.w.0)"
-            raise GraphTooLargeError(
-                f"to_dot: the collapsed graph still has {graph.drawn:,} nodes, more than "
-                f"max_nodes={max_nodes}; pass a larger max_nodes{hint}"
-            )
+        lines = writer.collapsed_body(cluster, grad_colors)
+        if writer.drawn > max_nodes:
+            raise GraphTooLargeError(_collapsed_too_large(writer.drawn, max_nodes, writer.groups))
     else:
-        kept = len(order) if graph.keep is None else len(graph.keep)
+        kept = len(order) if writer.keep is None else len(writer.keep)
         if kept > max_nodes:
             raise GraphTooLargeError(_too_large(root, order, max_nodes, bool(names)))
-        lines = graph.full_body(cluster, grad_colors)
+        lines = writer.full_body(cluster, grad_colors)
 
     notes = []
-    if graph.keep is not None:
+    if writer.keep is not None:
         notes.append(
-            f"depth {depth}: {len(graph.keep):,} of {len(order):,} values; "
+            f"depth {depth}: {len(writer.keep):,} of {len(order):,} values; "
             "dashed ops have inputs not drawn"
         )
     if grad_colors:
-        notes.append(graph.legend())
+        notes.append(writer.legend())
     head = [
         "digraph chainrule {",
         f'  graph [rankdir={rankdir}, fontname="Helvetica", fontsize=11'
@@ -156,7 +151,10 @@ def to_dot(
 # --- checking arguments --------------------------------------------------------------------
 
 
-def _check_options(root, rankdir, digits, depth, max_nodes, cluster, collapse) -> None:
+def _check_options(
+    root: object, rankdir: str, digits: int, depth: int | None, max_nodes: int, collapse: bool
+) -> None:
+    # root: object, since this is where a caller without a type checker learns it is not a Value
     if not isinstance(root, Value):
         raise TypeError(f"to_dot: root must be a Value, got {type(root).__name__}")
     if rankdir not in ("LR", "TB"):
@@ -171,34 +169,8 @@ def _check_options(root, rankdir, digits, depth, max_nodes, cluster, collapse) -
         raise ValueError("to_dot: use depth or collapse, not both")
 
 
-def _is_int(x: Any) -> bool:
+def _is_int(x: object) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
-
-
-def _param_names(params) -> dict[Value, str]:
-    """{parameter: dotted name} in parameter order; a repeated parameter keeps its first name."""
-    if params is None:
-        return {}
-    pairs = params.items() if isinstance(params, Mapping) else params
-    if isinstance(pairs, (str, Value)) or not isinstance(pairs, Iterable):
-        raise TypeError(
-            "to_dot: params must be (name, Value) pairs such as model.named_parameters() "
-            f"or a {{name: Value}} dict, got {type(params).__name__}"
-        )
-    names: dict[Value, str] = {}
-    for i, pair in enumerate(pairs):
-        if not (isinstance(pair, tuple) and len(pair) == 2):
-            raise TypeError(
-                f"to_dot: params[{i}] must be a (name, Value) pair, got {type(pair).__name__}"
-            )
-        name, value = pair
-        if not isinstance(name, str) or not isinstance(value, Value):
-            raise TypeError(
-                f"to_dot: params[{i}] must be (str, Value), "
-                f"got ({type(name).__name__}, {type(value).__name__})"
-            )
-        names.setdefault(value, name)
-    return names
 
 
 def _distances(root: Value) -> dict[Value, int]:
@@ -239,6 +211,16 @@ def _too_large(root: Value, order: list[Value], max_nodes: int, named: bool) -> 
     )
 
 
+def _collapsed_too_large(drawn: int, max_nodes: int, groups: list[str]) -> str:
+    hint = ""
+    if not groups:
+        hint = " (no parameter name names a neuron: names look like layers.0.neurons.1.w.0)"
+    return (
+        f"to_dot: the collapsed graph still has {drawn:,} nodes, more than "
+        f"max_nodes={max_nodes}; pass a larger max_nodes{hint}"
+    )
+
+
 # --- text ----------------------------------------------------------------------------------
 
 
@@ -266,10 +248,32 @@ def _attrs(**attrs: str | None) -> str:
 # --- the drawing ---------------------------------------------------------------------------
 
 
-class _Graph:
-    """One drawing in progress: the nodes, their names and groups, and the colour scale."""
+@dataclass
+class _Tally:
+    """What the nodes of a collapsed drawing stand for (``_DotWriter.tally``)."""
 
-    def __init__(self, order: list[Value], names: dict[Value, str], digits, show_grad, rankdir):
+    params_in: list[int]  # per neuron: its parameters,
+    ops_in: list[int]  # the values computed in it,
+    max_grad: list[float]  # and the largest |grad| of its parameters
+    loose_leaves: set[Value] = field(default_factory=set)  # ungrouped non-parameter leaves
+    only: list[Value] = field(default_factory=list)  # the values from parameters alone
+    only_reads: set[Value] = field(default_factory=set)  # the parameters they read
+    only_grad: float = 0.0  # the largest |grad| among them
+    summarize: bool = False  # draw the loose leaves as one node
+    used: list[int] = field(default_factory=list)  # the neurons with anything in them
+
+
+class _DotWriter:
+    """Writes the DOT lines of one drawing: the nodes, their names and groups, the colour scale."""
+
+    def __init__(
+        self,
+        order: list[Value],
+        names: dict[Value, str],
+        digits: int,
+        show_grad: bool,
+        rankdir: str,
+    ) -> None:
         self.rankdir = rankdir
         self.order = order
         self.index = {node: i for i, node in enumerate(order)}
@@ -294,42 +298,42 @@ class _Graph:
         it uses or whose inputs it combines. A node computed from parameters alone (a
         penalty such as ``1e-4 * sum(p * p for p in params)``) is in no neuron.
         """
-        index: dict[str, int] = {}
+        number: dict[str, int] = {}  # {neuron's name: its group}, in parameter order
         param_group: dict[Value, int] = {}
         for value, name in self.names.items():
             key = _group_key(name)
-            param_group[value] = index.setdefault(key, len(index)) if key else _NONE
-        self.groups = list(index)
+            param_group[value] = number.setdefault(key, len(number)) if key else _NONE
+        self.groups = list(number)
         group_of = self.group_of
-        kind_of: dict[Value, int] = {}
+        deps_of: dict[Value, int] = {}
         for node in self.order:
             g = param_group.get(node)
             if g is not None:
-                kind = _K_PARAM
+                deps = _DEP_PARAM
             elif not node.parents:
-                kind, g = _K_FREE, _NONE
+                deps, g = _DEP_FREE, _NONE
             else:
-                seen = 0  # the kinds among the parents, as bits
+                seen = 0  # what the parents depend on, together
                 g = _NONE
                 for parent in node.parents:
-                    k = kind_of[parent]
-                    seen |= k
-                    if k & (_K_PARAM | _K_DATA):
+                    pd = deps_of[parent]
+                    seen |= pd
+                    if pd & (_DEP_PARAM | _DEP_DATA):
                         gp = group_of[parent]
                         if gp > g:
                             g = gp
                 # A parameter-free value meeting a parameter is an input (x in w * x):
                 # from there on the values carry data.
-                if seen & _K_DATA or (seen & _K_PARAM and seen & _K_FREE):
-                    kind = _K_DATA
-                elif seen & (_K_PARAM | _K_PARAMS_ONLY):
-                    kind = _K_PARAMS_ONLY
+                if seen & _DEP_DATA or (seen & _DEP_PARAM and seen & _DEP_FREE):
+                    deps = _DEP_DATA
+                elif seen & (_DEP_PARAM | _DEP_PARAMS_ONLY):
+                    deps = _DEP_PARAMS_ONLY
                     # only neurons' parameters make the group; flat names leave nodes loose
                     reads_neuron = g >= 0 or any(group_of[q] == _PARAMS_ONLY for q in node.parents)
                     g = _PARAMS_ONLY if reads_neuron else _NONE
                 else:
-                    kind, g = _K_FREE, _NONE
-            kind_of[node] = kind
+                    deps, g = _DEP_FREE, _NONE
+            deps_of[node] = deps
             group_of[node] = g
 
     # nodes -----------------------------------------------------------------------------
@@ -341,11 +345,10 @@ class _Graph:
             return "param"
         return "leaf" if not node.parents else "value"
 
-    def value_line(self, node: Value, colors: bool, title: str | None = None) -> str:
+    def value_line(self, node: Value, colors: bool) -> str:
         i = self.index[node]
         kind = self.kind(node)
-        if title is None:
-            title = self.names.get(node, node.label)
+        title = self.names.get(node, node.label)
         fields = [_field(title)] if title else []
         fields.append(f"data {_num(node.data, self.digits)}")
         if self.show_grad:
@@ -448,14 +451,15 @@ class _Graph:
 
         body: list[str] = []
         if cluster:
-            body.extend(self.clusters({g: [] for g in range(len(self.groups))}, nodes, node_lines))
+            body.extend(self.clusters(nodes, node_lines))
         else:
             for node in nodes:
                 body.extend(node_lines[node])
         return body + edges
 
-    def clusters(self, members: dict[int, list[Value]], nodes, node_lines) -> list[str]:
+    def clusters(self, nodes: list[Value], node_lines: dict[Value, list[str]]) -> list[str]:
         """Node lines boxed per neuron inside boxes per layer; ungrouped nodes outside."""
+        members: dict[int, list[Value]] = {g: [] for g in range(len(self.groups))}
         outside: list[str] = []
         for node in nodes:
             g = self.group_of[node]
@@ -490,73 +494,75 @@ class _Graph:
     # the collapsed graph -----------------------------------------------------------------
 
     def collapsed_body(self, cluster: bool, colors: bool) -> list[str]:
-        group_of = self.group_of
-        root = self.root
+        """The body of a collapsed drawing: a node per neuron, then the values drawn alone."""
+        tally = self.tally()
+        if colors:
+            singles = [n for n in self.order if self.stand_in(n, tally).startswith("v")]
+            scale = [*(tally.max_grad[g] for g in tally.used), *(n.grad for n in singles)]
+            self.set_scale([*scale, tally.only_grad] if tally.only else scale)
+        return self.group_nodes(tally, cluster, colors) + self.singles_and_edges(tally, colors)
+
+    def tally(self) -> _Tally:
+        """Count what each collapsed node stands for, in one pass over the graph."""
         ngroups = len(self.groups)
-        params_in = [0] * ngroups
-        ops_in = [0] * ngroups
-        max_grad = [0.0] * ngroups
-        loose_leaves: set[Value] = set()  # ungrouped leaves that are not parameters
-        only: list[Value] = []  # the values computed from parameters alone
-        only_reads: set[Value] = set()  # the parameters they read
-        only_grad = 0.0
+        tally = _Tally([0] * ngroups, [0] * ngroups, [0.0] * ngroups)
         for node in self.order:
-            g = group_of[node]
-            if node is root:
+            g = self.group_of[node]
+            if node is self.root:
                 continue
             if g == _PARAMS_ONLY:
-                only.append(node)
-                only_reads.update(q for q in node.parents if q in self.names)
-                only_grad = _max_abs(only_grad, node.grad)
+                tally.only.append(node)
+                tally.only_reads.update(q for q in node.parents if q in self.names)
+                tally.only_grad = _max_abs(tally.only_grad, node.grad)
             elif g < 0:
                 if not node.parents and node not in self.names:
-                    loose_leaves.add(node)
+                    tally.loose_leaves.add(node)
             elif node in self.names:
-                params_in[g] += 1
-                max_grad[g] = _max_abs(max_grad[g], node.grad)
+                tally.params_in[g] += 1
+                tally.max_grad[g] = _max_abs(tally.max_grad[g], node.grad)
             else:
-                ops_in[g] += 1
-        summarize = len(loose_leaves) > _LEAF_SUMMARY_AT
-        used = [g for g in range(ngroups) if params_in[g] or ops_in[g]]
+                tally.ops_in[g] += 1
+        tally.summarize = len(tally.loose_leaves) > _LEAF_SUMMARY_AT
+        tally.used = [g for g in range(ngroups) if tally.params_in[g] or tally.ops_in[g]]
+        return tally
 
-        def rep(node: Value) -> str:
-            """The id of the drawn node that stands for ``node``."""
-            g = group_of[node]
-            if node is root:
-                return f"v{self.index[node]}"
-            if g >= 0:
-                return f"g{g}"
-            if g == _PARAMS_ONLY:
-                return "params_only"
-            if summarize and node in loose_leaves:
-                return "leaves"
+    def stand_in(self, node: Value, tally: _Tally) -> str:
+        """The id of the drawn node that stands for ``node``."""
+        g = self.group_of[node]
+        if node is self.root:
             return f"v{self.index[node]}"
+        if g >= 0:
+            return f"g{g}"
+        if g == _PARAMS_ONLY:
+            return "params_only"
+        if tally.summarize and node in tally.loose_leaves:
+            return "leaves"
+        return f"v{self.index[node]}"
 
-        singles = [n for n in self.order if rep(n).startswith("v")]
-        if colors:
-            scale = [*(max_grad[g] for g in used), *(n.grad for n in singles)]
-            self.set_scale([*scale, only_grad] if only else scale)
-
+    def group_nodes(self, tally: _Tally, cluster: bool, colors: bool) -> list[str]:
+        """The nodes standing for many: neurons (boxed per layer if ``cluster``), the
+        parameters-only node and the summary of the loose leaves."""
         body: list[str] = []
-        for g in used:
-            lines = [self.groups[g], f"{params_in[g]} params, {ops_in[g]} ops"]
+        for g in tally.used:
+            lines = [self.groups[g], f"{tally.params_in[g]} params, {tally.ops_in[g]} ops"]
             if self.show_grad:
-                lines.append(f"max |grad| {_num(max_grad[g], self.digits)}")
-            body.append(self.box_line(f"g{g}", "neuron", lines, max_grad[g], colors))
+                lines.append(f"max |grad| {_num(tally.max_grad[g], self.digits)}")
+            body.append(self.box_line(f"g{g}", "neuron", lines, tally.max_grad[g], colors))
         if cluster:
-            body = self.layer_clusters(used, body)
-        if only:
-            neurons = len({group_of[q] for q in only_reads} - {_NONE})
+            body = self.layer_clusters(tally.used, body)
+        if tally.only:
+            neurons = len({self.group_of[q] for q in tally.only_reads} - {_NONE})
             lines = [
                 "parameters only (e.g. a penalty)",
-                f"{len(only):,} values from {len(only_reads):,} params of {neurons} neurons",
+                f"{len(tally.only):,} values from {len(tally.only_reads):,} params of "
+                f"{neurons} neurons",
             ]
             if self.show_grad:
-                lines.append(f"max |grad| {_num(only_grad, self.digits)}")
-            body.append(self.box_line("params_only", "params_only", lines, only_grad, colors))
-        if summarize:
+                lines.append(f"max |grad| {_num(tally.only_grad, self.digits)}")
+            body.append(self.box_line("params_only", "params_only", lines, tally.only_grad, colors))
+        if tally.summarize:
             self.drawn += 1
-            label = self.record([f"{len(loose_leaves):,} leaves", "inputs and constants"])
+            label = self.record([f"{len(tally.loose_leaves):,} leaves", "inputs and constants"])
             body.append(
                 f'  leaves [label="{label}", '
                 + _attrs(
@@ -564,10 +570,14 @@ class _Graph:
                 )
                 + "];"
             )
+        return body
 
+    def singles_and_edges(self, tally: _Tally, colors: bool) -> list[str]:
+        """The values drawn on their own (with their ops), then every edge, each once."""
+        body: list[str] = []
         edges: dict[tuple[str, str], bool] = {}  # an ordered set; value: same-layer edge
         for node in self.order:
-            dst = rep(node)
+            dst = self.stand_in(node, tally)
             if dst.startswith("v"):
                 body.append(self.value_line(node, colors))
                 if node.parents:
@@ -575,7 +585,7 @@ class _Graph:
                     edges[(f"o{self.index[node]}", dst)] = False
                     dst = f"o{self.index[node]}"
             for parent in node.parents:
-                src = rep(parent)
+                src = self.stand_in(parent, tally)
                 # Every neuron's parameters would point at the parameters-only node; its
                 # label counts them instead of drawing one long edge from each neuron.
                 if dst == "params_only" and src.startswith("g"):
@@ -589,7 +599,7 @@ class _Graph:
             body.append(f"  {src} -> {dst}{attrs};")
         return body
 
-    def box_line(self, node_id: str, kind: str, lines: list[str], grad: float, colors) -> str:
+    def box_line(self, node_id: str, kind: str, lines: list[str], grad: float, colors: bool) -> str:
         """One collapsed group: a rounded box with the lines of its label."""
         fill = self.color(grad) if colors else _FILL["param" if kind == "neuron" else "value"]
         # A box, not a record: Graphviz cannot route the flat (same-rank) edges between

@@ -51,7 +51,7 @@ class Graph:
     def __repr__(self) -> str:
         return f"<Graph: {self.source.count(' -> ')} edges; .svg, .source, .save(path)>"
 
-    def save(self, path: str | os.PathLike) -> Path:
+    def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the graph to ``path``; the suffix picks the format (.svg, .png, .dot).
 
         The file is written to a temporary name in the same folder and then renamed, so a

@@ -16,7 +16,7 @@ from itertools import pairwise
 
 from ..backward import grad, topological_order
 from ..value import Value
-from .dot import _param_names
+from ._names import param_names
 
 __all__ = ["ExplainedPath", "Explanation", "NodeSummary", "explain"]
 
@@ -121,22 +121,23 @@ class Explanation:
                 lines.append(f"    product: {self._n(path.product)}")
             lines.append(f"sum over {_plural(self.path_count, 'path')}: {self._n(self.total)}")
         else:
+            summary, last_step = self._without_paths()
             lines.append(
                 f"too many paths to list; d {self.output_name} / d node at each of the "
-                f"{len(self.summary)} nodes on the way (and how many paths lead on to "
+                f"{len(summary)} nodes on the way (and how many paths lead on to "
                 f"{self.wrt_name}):"
             )
-            width = max(len(row.name) for row in self.summary)
+            width = max(len(row.name) for row in summary)
             rows = [
                 f"    {row.name:<{width}}  {self._n(row.grad):>12}  ({_plural(row.paths, 'path')})"
-                for row in self.summary
+                for row in summary
             ]
             lines += _shorten(rows, "nodes (all in .summary)")
             lines.append(f"last step: d {self.output_name} / d {self.wrt_name} =")
             terms = [
                 f"    + (d {self.output_name} / d {name}) (d {name} / d {self.wrt_name})"
                 f" = {self._n(g)} * {self._n(d)}"
-                for name, g, d in self.last_step
+                for name, g, d in last_step
             ]
             lines += _shorten(terms, "terms (all in .last_step)")
             lines.append(f"  = {self._n(self.total)}")
@@ -145,6 +146,12 @@ class Explanation:
 
     def __repr__(self) -> str:
         return f"<Explanation of {self._title()}: {_plural(self.path_count, 'path')}>"
+
+    def _without_paths(self) -> tuple[list[NodeSummary], list[tuple[str, float, float]]]:
+        """``summary`` and ``last_step``, which stand in for ``paths`` when it is None."""
+        if self.summary is None or self.last_step is None:
+            raise ValueError("Explanation: when paths is None, summary and last_step must be lists")
+        return self.summary, self.last_step
 
     def _chain(self, path: ExplainedPath) -> str:
         if not path.ops:
@@ -168,7 +175,7 @@ class Explanation:
                 numbers = r" \times ".join(_tex_num(self._n(d)) for d in path.factors) or "1"
                 rows.append(rf"&{fracs} = {numbers} = {_tex_num(self._n(path.product))}")
         else:
-            for name, g, d in self.last_step:
+            for name, g, d in self._without_paths()[1]:
                 rows.append(
                     rf"&\frac{{\partial {out}}}{{\partial {_tex(name)}}}"
                     rf"\frac{{\partial {_tex(name)}}}{{\partial {wrt}}}"
@@ -190,7 +197,7 @@ class Explanation:
                 f"Too many paths to list; d {self.output_name} / d node along the way (first rows):"
             )
             lines += ["", "| node | d output / d node | paths to input |", "|---|---|---|"]
-            for row in self.summary[:50]:
+            for row in self._without_paths()[0][:50]:
                 lines.append(f"| `{row.name}` | {self._n(row.grad)} | {row.paths:,} |")
             lines.append("")
             lines.append("The last step of the chain rule sums over the nodes the input feeds:")
@@ -250,7 +257,7 @@ def explain(
         raise ValueError(f"explain: digits must be an int from 1 to 17, got {digits!r}")
 
     order = topological_order(output)
-    names = _names(order, _param_names(params), wrt)
+    names = _names(order, param_names(params), wrt)
 
     # Paths from each node back to wrt, counted parents-first: one pass, exact ints.
     count: dict[Value, int] = {}
@@ -275,8 +282,30 @@ def explain(
         total = math.fsum(products) if all(map(math.isfinite, products)) else sum(products)
         return Explanation(paths=paths, summary=None, last_step=None, total=total, **fields)
 
-    # Too many paths: d output / d node for the nodes on them, and the sum's last step.
-    adjoint: dict[Value, float] = {output: 1.0}
+    summary, last_step = _summary(order, wrt, count, names)
+    total = sum(g * d for _, g, d in last_step)
+    return Explanation(paths=None, summary=summary, last_step=last_step, total=total, **fields)
+
+
+def _names(order: list[Value], given: dict[Value, str], wrt: Value) -> dict[Value, str]:
+    """How each node is shown: its name in ``given`` (the parameters'), label, or ``t<k>``."""
+    names = {}
+    for k, node in enumerate(order):
+        names[node] = given.get(node) or node.label or f"t{k}"
+    if wrt not in names:
+        names[wrt] = given.get(wrt) or wrt.label or "wrt"
+    return names
+
+
+def _summary(
+    order: list[Value], wrt: Value, count: dict[Value, int], names: dict[Value, str]
+) -> tuple[list[NodeSummary], list[tuple[str, float, float]]]:
+    """For too many paths: d output / d node for the nodes on them, and the sum's last step.
+
+    ``order`` is the topological order, output last; ``count[node]`` the number of paths
+    from ``node`` back to ``wrt``.
+    """
+    adjoint: dict[Value, float] = {order[-1]: 1.0}
     for node in reversed(order):
         g = adjoint.get(node, 0.0)
         if node is wrt:
@@ -296,23 +325,14 @@ def explain(
         for parent, d in zip(node.parents, node.local_grads, strict=True)
         if parent is wrt
     ]
-    total = sum(g * d for _, g, d in last_step)
-    return Explanation(paths=None, summary=summary, last_step=last_step, total=total, **fields)
-
-
-def _names(order: list[Value], params: dict[Value, str], wrt: Value) -> dict[Value, str]:
-    names = {}
-    for k, node in enumerate(order):
-        names[node] = params.get(node) or node.label or f"t{k}"
-    if wrt not in names:
-        names[wrt] = params.get(wrt) or wrt.label or "wrt"
-    return names
+    return summary, last_step
 
 
 def _paths(output: Value, wrt: Value, count: dict[Value, int]) -> list[ExplainedPath]:
     """Every path output -> wrt, depth first in argument order (explicit stack)."""
     paths = []
-    stack: list[tuple[Value, tuple]] = [(output, ())]  # (node, edges so far)
+    # (node, the edges (parent, op, local derivative) from output down to it)
+    stack: list[tuple[Value, tuple[tuple[Value, str, float], ...]]] = [(output, ())]
     while stack:
         node, edges = stack.pop()
         if node is wrt:

@@ -1,0 +1,55 @@
+"""Parameter names for the pictures: the ``(name, Value)`` pairs of ``to_dot`` and ``explain``.
+
+This module is private to ``autograd.graph``; its names are shared by import rather than
+written again (as ``autograd/_numbers.py`` does for numbers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from ..value import Value
+
+__all__ = ["param_names"]
+
+
+def param_names(
+    params: Mapping[str, Value] | Iterable[tuple[str, Value]] | None,
+) -> dict[Value, str]:
+    """{parameter: dotted name} in parameter order; a repeated parameter keeps its first name.
+
+    Args:
+        params: ``(name, Value)`` pairs such as ``model.named_parameters()``, a
+            ``{name: Value}`` dict, or None. Checked at run time too, for callers that have
+            no type checker.
+
+    Returns:
+        The names by parameter (empty for None).
+
+    Example:
+        >>> w, b = Value(0.5), Value(0.0)
+        >>> list(param_names([("w", w), ("b", b), ("again", w)]).values())
+        ['w', 'b']
+    """
+    if params is None:
+        return {}
+    pairs = params.items() if isinstance(params, Mapping) else params
+    if isinstance(pairs, (str, Value)) or not isinstance(pairs, Iterable):
+        raise TypeError(
+            "to_dot: params must be (name, Value) pairs such as model.named_parameters() "
+            f"or a {{name: Value}} dict, got {type(params).__name__}"
+        )
+    names: dict[Value, str] = {}
+    for i, pair in enumerate(pairs):
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise TypeError(
+                f"to_dot: params[{i}] must be a (name, Value) pair, got {type(pair).__name__}"
+            )
+        name, value = pair
+        if not isinstance(name, str) or not isinstance(value, Value):
+            raise TypeError(
+                f"to_dot: params[{i}] must be (str, Value), "
+                f"got ({type(name).__name__}, {type(value).__name__})"
+            )
+        names.setdefault(value, name)
+    return names
