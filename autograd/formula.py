@@ -125,21 +125,38 @@ class _Plain(ast.NodeTransformer):
         return node
 
 
-def plain(text: str, values: Mapping[str, float] | None = None) -> str:
+def plain(
+    text: str, values: Mapping[str, float] | None = None, names: Mapping[str, str] | None = None
+) -> str:
     """A formula as a reader writes it: ``1.0 - out * out`` reads ``1 - out**2``.
 
-    ``values`` replaces names by numbers (a rule's constant parameter).
+    ``values`` replaces names by numbers (a rule's constant parameter), ``names``
+    renames them (the operands and output by what a graph calls them).
 
     Example:
         >>> plain("1.0 - out * out")
         '1 - out ** 2'
         >>> plain("k * pow(x, k - 1.0)", {"k": 3.0})
         '3 * pow(x, 3 - 1)'
+        >>> plain("1.0 - out * out", names={"out": "f"})
+        '1 - f ** 2'
     """
     tree = _Plain().visit(parse(text))
     if values:
         tree = _Substitute(values).visit(tree)
+    if names:
+        tree = _Rename(names).visit(tree)
     return ast.unparse(ast.fix_missing_locations(tree))
+
+
+class _Rename(ast.NodeTransformer):
+    def __init__(self, names: Mapping[str, str]) -> None:
+        self.names = names
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        if node.id in self.names:
+            return ast.copy_location(ast.Name(self.names[node.id], ast.Load()), node)
+        return node
 
 
 class _Substitute(ast.NodeTransformer):

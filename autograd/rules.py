@@ -173,6 +173,22 @@ class Rule:
         """Each local derivative as a reader writes it (``1 - out ** 2`` for tanh)."""
         return tuple(formula.plain(t, self.constants()) for t in self.local or ())
 
+    def formula_for(self, position: int, names: Sequence[str], out: str) -> str:
+        """The local derivative d out / d operand ``position`` in the graph's own names.
+
+        ``names`` are the operands' names in order and ``out`` the output's; "" for a
+        rule without formulas (a user's primitive, ``sum``, ``dot``).
+
+        Example:
+            >>> MUL.formula_for(0, ["a", "b"], "e"), TANH.formula_for(0, ["t"], "f")
+            ('b', '1 - f ** 2')
+        """
+        if self.local is None:
+            return ""
+        renamed = dict(zip(self.operands, names))
+        renamed["out"] = out
+        return formula.plain(self.local[position], self.constants(), renamed)
+
     def violated(self, *operands: float) -> Domain | None:
         """The first of the op's domain checks that ``operands`` fail, or None.
 

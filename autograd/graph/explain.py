@@ -30,12 +30,15 @@ class ExplainedPath:
         ops: ``ops[i]`` is the op that made ``nodes[i]`` from ``nodes[i + 1]``.
         factors: ``factors[i]`` is d nodes[i] / d nodes[i + 1] (the local derivative).
         product: the product of the factors (1.0 for the empty path, output == input).
+        positions: ``positions[i]`` is which operand of ``nodes[i]`` the path goes
+            through (``x * x`` has two edges from one node: positions 0 and 1).
     """
 
     nodes: tuple[Value, ...]
     ops: tuple[str, ...]
     factors: tuple[float, ...]
     product: float
+    positions: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,7 @@ class Explanation:
                 lines.append(f"path {k}: {self._chain(path)}")
                 for i, (op, d) in enumerate(zip(path.ops, path.factors, strict=True)):
                     a, b = self.name(path.nodes[i]), self.name(path.nodes[i + 1])
-                    lines.append(f"    d {a} / d {b} = {self._n(d)}  ({op})")
+                    lines.append(f"    d {a} / d {b} = {self._n(d)}  ({self._rule_text(path, i)})")
                 lines.append(f"    product: {self._n(path.product)}")
             lines.append(f"sum over {_plural(self.path_count, 'path')}: {self._n(self.total)}")
         else:
@@ -152,6 +155,16 @@ class Explanation:
         if self.summary is None or self.last_step is None:
             raise ValueError("Explanation: when paths is None, summary and last_step must be lists")
         return self.summary, self.last_step
+
+    def _rule_text(self, path: ExplainedPath, i: int) -> str:
+        """The op of step ``i`` and, where its rule has one, the formula of the factor."""
+        node = path.nodes[i]
+        rule = node.rule
+        if rule is None or i >= len(path.positions):
+            return path.ops[i]
+        names = [self.name(p) for p in node.parents]
+        text = rule.formula_for(path.positions[i], names, self.name(node))
+        return f"{path.ops[i]}: {text}" if text else path.ops[i]
 
     def _chain(self, path: ExplainedPath) -> str:
         if not path.ops:
@@ -331,8 +344,8 @@ def _summary(
 def _paths(output: Value, wrt: Value, count: dict[Value, int]) -> list[ExplainedPath]:
     """Every path output -> wrt, depth first in argument order (explicit stack)."""
     paths = []
-    # (node, the edges (parent, op, local derivative) from output down to it)
-    stack: list[tuple[Value, tuple[tuple[Value, str, float], ...]]] = [(output, ())]
+    # (node, the edges (parent, op, local derivative, operand position) down to it)
+    stack: list[tuple[Value, tuple[tuple[Value, str, float, int], ...]]] = [(output, ())]
     while stack:
         node, edges = stack.pop()
         if node is wrt:
@@ -342,13 +355,15 @@ def _paths(output: Value, wrt: Value, count: dict[Value, int]) -> list[Explained
             product = 1.0
             for d in factors:
                 product *= d
-            paths.append(ExplainedPath(nodes, ops, factors, product))
+            positions = tuple(e[3] for e in edges)
+            paths.append(ExplainedPath(nodes, ops, factors, product, positions))
             continue
         op = node.op
         # Pushed in reverse so that the first argument's paths come first.
-        for parent, d in reversed(tuple(zip(node.parents, node.local_grads, strict=True))):
+        steps = tuple(enumerate(zip(node.parents, node.local_grads, strict=True)))
+        for k, (parent, d) in reversed(steps):
             if count.get(parent):
-                stack.append((parent, (*edges, (parent, op, d))))
+                stack.append((parent, (*edges, (parent, op, d, k))))
     return paths
 
 
