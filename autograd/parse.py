@@ -13,23 +13,18 @@ import ast
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from .rules import TABLE
 from .value import Value
 
 __all__ = ["FUNCTIONS", "ExpressionError", "Parsed", "parse_expression"]
 
+# The callable ops: every one-input rule of the table with a name that is an identifier
+# (the rule applied checks its domain, as the Value method does), and leaky_relu, whose
+# optional second argument picks its rule by slope.
 FUNCTIONS: dict[str, Callable[..., Value]] = {
-    "abs": abs,
-    "cos": Value.cos,
-    "exp": Value.exp,
-    "leaky_relu": Value.leaky_relu,
-    "log": Value.log,
-    "relu": Value.relu,
-    "sigmoid": Value.sigmoid,
-    "sin": Value.sin,
-    "softplus": Value.softplus,
-    "sqrt": Value.sqrt,
-    "tanh": Value.tanh,
+    name: rule for name, rule in sorted(TABLE.items()) if name.isidentifier() and rule.arity == 1
 }
+FUNCTIONS["leaky_relu"] = Value.leaky_relu
 
 _BINARY = {
     ast.Add: lambda a, b: a + b,

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .gradcheck import gradcheck, gradgradcheck
+from .rules import TABLE, Rule, leaky_relu
 from .value import Value
 
 __all__ = [
@@ -98,36 +99,22 @@ def assert_gradients_match(
 
 # --- one-input ops and where they are smooth ---------------------------------------------
 
-UNARY_OPS: dict[str, Callable[[Value], Value]] = {
-    "neg": lambda x: -x,
-    "abs": abs,
-    "exp": Value.exp,
-    "log": Value.log,
-    "sqrt": Value.sqrt,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "relu": Value.relu,
-    "leaky_relu": lambda x: x.leaky_relu(0.1),
-    "softplus": Value.softplus,
-    "sin": Value.sin,
-    "cos": Value.cos,
-}
+def _one_input_rules() -> dict[str, Rule]:
+    # Every one-input op of the table, and leaky_relu at a slope of 0.1 (its family).
+    found = {name: rule for name, rule in TABLE.items() if rule.arity == 1}
+    found["leaky_relu"] = leaky_relu(0.1)
+    return found
+
+
+# Each one-input op, as the rule itself: calling it makes the node the Value method makes.
+UNARY_OPS: dict[str, Callable[[Value], Value]] = dict(_one_input_rules())
 
 # Where each one-input op is smooth and well conditioned for central differences:
-# (low, high, kinks to keep away from).
+# (low, high, kinks to keep away from), from the rule's own ``sample``.
 DOMAINS: dict[str, tuple[float, float, tuple[float, ...]]] = {
-    "neg": (-100.0, 100.0, ()),
-    "abs": (-100.0, 100.0, (0.0,)),
-    "exp": (-30.0, 30.0, ()),
-    "log": (1e-2, 1e3, ()),
-    "sqrt": (1e-2, 1e3, ()),
-    "tanh": (-20.0, 20.0, ()),
-    "sigmoid": (-30.0, 30.0, ()),
-    "relu": (-100.0, 100.0, (0.0,)),
-    "leaky_relu": (-100.0, 100.0, (0.0,)),
-    "softplus": (-30.0, 30.0, ()),
-    "sin": (-20.0, 20.0, ()),
-    "cos": (-20.0, 20.0, ()),
+    name: (sample.low, sample.high, sample.kinks)
+    for name, rule in _one_input_rules().items()
+    if (sample := rule.sample) is not None
 }
 
 

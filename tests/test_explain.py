@@ -267,12 +267,14 @@ def test_a_wrong_gradient_is_reported_as_disagreeing():
 # --- text, Markdown, LaTeX -------------------------------------------------------------------
 
 
-def test_text_lists_ops_factors_and_the_check():
+def test_text_lists_ops_factors_formulas_and_the_check():
     n = two_two_one()
     text = str(explain(n["loss"], n["w11"]))
     assert text.startswith("d loss / d w11 by the chain rule: 1 path")
     assert "<-[sigmoid]- a3" in text and "<-[sigmoid]- a1" in text
-    assert "d y3 / d a1 = 0.2473  (sigmoid)" in text
+    # Each factor with its rule's formula, in the graph's own names.
+    assert "d y3 / d a1 = 0.2473  (sigmoid: y3 * (1 - y3))" in text
+    assert "d t11 / d y3 = 0.3  (*: w13)" in text  # d(w13 * y3)/d y3 is the other operand
     assert "agrees with the chain rule's" in text
 
 

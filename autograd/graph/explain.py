@@ -118,7 +118,7 @@ class Explanation:
         if self.paths is not None:
             for k, path in enumerate(self.paths, 1):
                 lines.append(f"path {k}: {self._chain(path)}")
-                for i, (op, d) in enumerate(zip(path.ops, path.factors, strict=True)):
+                for i, d in enumerate(path.factors):
                     a, b = self.name(path.nodes[i]), self.name(path.nodes[i + 1])
                     lines.append(f"    d {a} / d {b} = {self._n(d)}  ({self._rule_text(path, i)})")
                 lines.append(f"    product: {self._n(path.product)}")
@@ -252,10 +252,10 @@ def explain(
         >>> print(e)  # y = x * x: one path through each operand
         d y / d x by the chain rule: 2 paths
         path 1: y <-[*]- x
-            d y / d x = 3  (*)
+            d y / d x = 3  (*: x)
             product: 3
         path 2: y <-[*]- x
-            d y / d x = 3  (*)
+            d y / d x = 3  (*: x)
             product: 3
         sum over 2 paths: 6
         engine gradient: 6 (agrees with the chain rule's 6, relative tolerance 1e-09)
