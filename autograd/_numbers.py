@@ -8,13 +8,15 @@ private to chainrule; its names are shared by import rather than written again.
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, TypeGuard
 
 __all__ = ["is_number"]
 
 
-def is_number(x: Any) -> bool:
+def is_number(x: Any) -> TypeGuard[float]:
     """True for an int, float or other real number that is not a bool.
+
+    (For a type checker, such a number is a float: every use converts it with float().)
 
     Example:
         >>> is_number(2), is_number(2.5), is_number(True), is_number("2")

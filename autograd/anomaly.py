@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 import sys
+from contextvars import Token
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import grad_mode
 
@@ -149,7 +150,7 @@ class detect_anomaly:
     """  # noqa: E501 (a doctest's expected output is one line, however long)
 
     def __init__(self) -> None:
-        self._tokens: list = []
+        self._tokens: list[Token[Any]] = []
 
     def __enter__(self) -> detect_anomaly:
         outer = grad_mode.anomaly_detector.get()

@@ -8,8 +8,9 @@ here recurses, so a graph of any depth works at Python's default recursion limit
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any, Literal, overload
 
 from .anomaly import active_detector
 from .value import MANY, Value
@@ -62,7 +63,7 @@ def topological_order(root: Value) -> list[Value]:
 
 
 @contextmanager
-def _collector_paused():
+def _collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector for the duration of a backward pass.
 
     create_graph=True allocates a node per derivative; on a big graph the collector would
@@ -153,12 +154,33 @@ def _masked_sweep(order: list[Value]) -> None:
             parent.grad += d * g
 
 
+@overload
+def grad(
+    output: Value,
+    inputs: Iterable[Value],
+    create_graph: Literal[False] = False,
+    allow_unused: bool = False,
+) -> tuple[float, ...]: ...
+
+
+@overload
+def grad(
+    output: Value, inputs: Iterable[Value], create_graph: Literal[True], allow_unused: bool = False
+) -> tuple[Value, ...]: ...
+
+
+@overload
+def grad(
+    output: Value, inputs: Iterable[Value], create_graph: bool, allow_unused: bool = False
+) -> tuple[float, ...] | tuple[Value, ...]: ...
+
+
 def grad(
     output: Value,
     inputs: Iterable[Value],
     create_graph: bool = False,
     allow_unused: bool = False,
-) -> tuple:
+) -> tuple[float, ...] | tuple[Value, ...]:
     """d(output)/d(input) for each input, leaving every ``.grad`` untouched.
 
     Args:
@@ -188,8 +210,8 @@ def grad(
             f"grad: inputs must be a list of Values, got {type(inputs).__name__}; "
             "for one input write grad(y, [x])"
         )
-    inputs = tuple(inputs)
-    for i, x in enumerate(inputs):
+    wrt = tuple(inputs)
+    for i, x in enumerate(wrt):
         if not isinstance(x, Value):
             raise TypeError(f"grad: inputs[{i}] must be a Value, got {type(x).__name__}")
 
@@ -197,10 +219,16 @@ def grad(
         detector = active_detector()
         if detector is not None:
             detector.check_backward(topological_order(output))
-        return _grad(output, inputs, create_graph, allow_unused)
+        grads = _grad(output, wrt, create_graph, allow_unused)
+    if create_graph:
+        return tuple(g if isinstance(g, Value) else Value(g) for g in grads)
+    return grads
 
 
-def _grad(output: Value, inputs: tuple, create_graph: bool, allow_unused: bool) -> tuple:
+def _grad(
+    output: Value, inputs: tuple[Value, ...], create_graph: bool, allow_unused: bool
+) -> tuple[Any, ...]:
+    """The gradients: floats, or with ``create_graph`` Values and floats (constants)."""
     order = topological_order(output)
     reached = set(order)
     for i, x in enumerate(inputs):
@@ -212,7 +240,7 @@ def _grad(output: Value, inputs: tuple, create_graph: bool, allow_unused: bool) 
             )
 
     wanted = set(inputs)
-    grads: dict[Value, object] = {output: 1.0}
+    grads: dict[Value, Any] = {output: 1.0}  # floats, or Values with create_graph
     for node in reversed(order):
         # Interior gradients are dropped as soon as they have been passed on.
         g = grads.get(node) if node in wanted else grads.pop(node, None)
@@ -221,6 +249,7 @@ def _grad(output: Value, inputs: tuple, create_graph: bool, allow_unused: bool) 
         # create_graph re-runs the rule on Values, so the derivative is itself a graph.
         parents = node.parents
         rule = node._rule
+        assert rule is not None  # a node with parents always has its rule
         local = rule.derivative(node, *parents) if create_graph else node.local_grads
         for parent, d in zip(parents, local, strict=True):
             if rule.masks and type(d) is float and d == 0.0:
@@ -230,8 +259,4 @@ def _grad(output: Value, inputs: tuple, create_graph: bool, allow_unused: bool) 
             else:
                 grads[parent] = d * g
 
-    zero = 0.0
-    result = tuple(grads.get(x, zero) for x in inputs)
-    if create_graph:
-        result = tuple(g if isinstance(g, Value) else Value(g) for g in result)
-    return result
+    return tuple(grads.get(x, 0.0) for x in inputs)

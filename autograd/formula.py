@@ -54,7 +54,7 @@ def parse(text: str) -> ast.expr:
 
 
 def compile_function(
-    params: Sequence[str], bodies: Sequence[str], scope: Mapping[str, Any], name: str
+    params: Sequence[str], bodies: Sequence[str] | str, scope: dict[str, Any], name: str
 ) -> Callable[..., Any]:
     """``lambda *params: (body_0, body_1, ...)`` with names looked up in ``scope``.
 

@@ -14,9 +14,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ._numbers import is_number as _is_number
 from .backward import grad
 from .grad_mode import is_recording
-from .value import Value, _is_number
+from .value import Value
 
 __all__ = ["Entry", "GradcheckError", "gradcheck", "gradgradcheck"]
 
@@ -264,12 +265,16 @@ def _outputs(result: Any, fn: str) -> list[Value]:
     return list(outs)
 
 
-def _call(f: Callable[..., Any], points: list[float], labels: list[str], fn: str):
+def _call(
+    f: Callable[..., Any], points: list[float], labels: list[str], fn: str
+) -> tuple[list[Value], list[Value]]:
     leaves = [Value(x, label) for x, label in zip(points, labels, strict=True)]
     return leaves, _outputs(f(*leaves), fn)
 
 
-def _backward_pass(f, points, labels, fn) -> tuple[list[float], list[list[float]]]:
+def _backward_pass(
+    f: Callable[..., Any], points: list[float], labels: list[str], fn: str
+) -> tuple[list[float], list[list[float]]]:
     leaves, outs = _call(f, points, labels, fn)
     rows = []
     for out in outs:
@@ -280,13 +285,22 @@ def _backward_pass(f, points, labels, fn) -> tuple[list[float], list[list[float]
     return [out.data for out in outs], rows
 
 
-def _grad_pass(f, points, labels, fn) -> tuple[list[float], list[list[float]]]:
+def _grad_pass(
+    f: Callable[..., Any], points: list[float], labels: list[str], fn: str
+) -> tuple[list[float], list[list[float]]]:
     leaves, outs = _call(f, points, labels, fn)
     rows = [list(grad(out, leaves, allow_unused=True)) for out in outs]
     return [out.data for out in outs], rows
 
 
-def _central_differences(f, points, labels, eps, n_outputs, fn) -> list[list[float]]:
+def _central_differences(
+    f: Callable[..., Any],
+    points: list[float],
+    labels: list[str],
+    eps: float,
+    n_outputs: int,
+    fn: str,
+) -> list[list[float]]:
     """numeric[i][k] = d out[k] / d x[i] by a central difference."""
     numeric = []
     for i, x in enumerate(points):
@@ -321,7 +335,9 @@ def _same(a: float, b: float) -> bool:
 # --- the table ---------------------------------------------------------------------------
 
 
-def _table(entries: Sequence[Entry], value_names: tuple[str, str] = ("numeric", "analytic")):
+def _table(
+    entries: Sequence[Entry], value_names: tuple[str, str] = ("numeric", "analytic")
+) -> str:
     shown = list(entries)
     note = ""
     if len(shown) > _MAX_ROWS:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from .rules import TABLE
 from .value import Value
@@ -26,7 +27,8 @@ FUNCTIONS: dict[str, Callable[..., Value]] = {
 }
 FUNCTIONS["leaky_relu"] = Value.leaky_relu
 
-_BINARY = {
+# Operands are Values or numbers; at least one is a Value (see _apply_checked).
+_BINARY: dict[type[ast.operator], Callable[[Any, Any], Value]] = {
     ast.Add: lambda a, b: a + b,
     ast.Sub: lambda a, b: a - b,
     ast.Mult: lambda a, b: a * b,
@@ -65,7 +67,7 @@ class Parsed:
     inputs: dict[str, Value]
 
 
-def _binary_name(op: ast.AST) -> str:
+def _binary_name(op: ast.operator) -> str:
     return {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.BitAnd: "&", ast.BitOr: "|",
             ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>"}.get(type(op), type(op).__name__)
 
@@ -157,7 +159,7 @@ def _children(node: ast.AST) -> list[ast.AST]:
     return []
 
 
-def _apply(node: ast.AST, args: list, inputs: dict[str, Value]) -> Value | float:
+def _apply(node: ast.AST, args: list[Value | float], inputs: dict[str, Value]) -> Value | float:
     try:
         return _apply_checked(node, args, inputs)
     except (ValueError, ZeroDivisionError, TypeError) as e:
@@ -200,9 +202,13 @@ def _check_call(node: ast.Call) -> None:
         raise ExpressionError(f"{name} takes exactly one argument, as in {name}(x)")
 
 
-def _apply_checked(node: ast.AST, args: list, inputs: dict[str, Value]) -> Value | float:
+def _apply_checked(
+    node: ast.AST, args: list[Value | float], inputs: dict[str, Value]
+) -> Value | float:
     if isinstance(node, ast.Constant):
-        return float(node.value)
+        number = node.value
+        assert isinstance(number, (int, float))  # _check let only numbers through
+        return float(number)
     if isinstance(node, ast.Name):
         return inputs[node.id]
     if isinstance(node, ast.BinOp):
@@ -212,7 +218,7 @@ def _apply_checked(node: ast.AST, args: list, inputs: dict[str, Value]) -> Value
         return _BINARY[type(node.op)](a, b)
     if isinstance(node, ast.UnaryOp):
         return -args[0] if isinstance(node.op, ast.USub) else args[0]
-    # a call, already checked by _check_call
+    assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)  # _check_call
     name = node.func.id
     x, *rest = args
     x = x if isinstance(x, Value) else Value(x)

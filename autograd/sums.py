@@ -11,7 +11,8 @@ import operator
 from collections.abc import Iterable, Sequence
 
 from . import rules as r
-from .value import Value, _is_number, _node
+from ._numbers import is_number
+from .value import Value, make_node
 
 __all__ = ["dot", "total"]
 
@@ -24,11 +25,11 @@ def _as_values(items: Iterable[Value | float], fn: str, arg: str) -> tuple[Value
     items = tuple(items)
     # The common case, all Values, is checked at C speed: these ops take many inputs.
     if _ONLY_VALUES.issuperset(map(type, items)):
-        return items
+        return items  # type: ignore[return-value]  # just checked: every item is a Value
     out = []
     for i, v in enumerate(items):
-        if type(v) is not Value:
-            if not _is_number(v):
+        if not isinstance(v, Value):
+            if not is_number(v):
                 raise TypeError(
                     f"{fn}: {arg}[{i}] must be a Value or a number, got {type(v).__name__}"
                 )
@@ -60,7 +61,7 @@ def total(values: Iterable[Value | float]) -> Value:
         return Value(0.0)
     data = tuple(map(_data, parents))
     out = r.TOTAL.forward(*data)
-    return _node(out, parents, r.TOTAL.derivative(out, *data), r.TOTAL)
+    return make_node(out, parents, tuple(r.TOTAL.derivative(out, *data)), r.TOTAL)
 
 
 def dot(a: Sequence[Value | float], b: Sequence[Value | float]) -> Value:
@@ -95,4 +96,4 @@ def dot(a: Sequence[Value | float], b: Sequence[Value | float]) -> Value:
     parents = left + right
     data = tuple(map(_data, parents))
     out = r.DOT.forward(*data)
-    return _node(out, parents, r.DOT.derivative(out, *data), r.DOT)
+    return make_node(out, parents, tuple(r.DOT.derivative(out, *data)), r.DOT)

@@ -249,7 +249,8 @@ def expressions(max_inputs: int = 3, max_ops: int = 8) -> Any:
     st = _strategies()
     names = sorted(GRAPH_UNARY) + sorted(GRAPH_BINARY)
 
-    @st.composite
+    # Hypothesis is an optional extra imported on first use, so its decorator is Any here.
+    @st.composite  # type: ignore[untyped-decorator]
     def draw_expression(draw: Callable[..., Any]) -> Expression:
         n = draw(st.integers(1, max_inputs))
         inputs = tuple(draw(st.lists(reals(-2, 2), min_size=n, max_size=n)))

@@ -17,32 +17,43 @@ to the marker ``MANY`` and keeps tuples: its parents in ``_p1``, its local deriv
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from . import grad_mode
 from . import rules as r
 from ._numbers import is_number as _is_number
 
-__all__ = ["Value"]
+__all__ = ["Value", "apply_rule", "apply_unchecked", "make_node"]
 
 _new = object.__new__
 
 
-class _Many:
-    """The marker in ``_p0`` of a node with more than two parents."""
+class _Many(enum.Enum):
+    """The marker in ``_p0`` of a node with more than two parents.
 
-    __slots__ = ()
+    An enum of one member, so that ``node._p0 is MANY`` also tells a type checker what
+    ``_p0`` holds on either side of the test.
+    """
+
+    MANY = "MANY"
 
     def __repr__(self) -> str:
         return "MANY"
 
 
-MANY = _Many()
+MANY: Final = _Many.MANY
 
 
-def _node(data: float, parents: tuple[Value, ...], local: tuple[Any, ...], rule: r.Rule) -> Value:
-    """Make an interior node from tuples (bypassing __init__'s input checks)."""
+def make_node(
+    data: float, parents: tuple[Value, ...], local: tuple[Any, ...], rule: r.Rule
+) -> Value:
+    """Make an interior node from tuples (bypassing __init__'s input checks).
+
+    For the engine's own many-input ops (sums.py) and ``apply_rule``: the caller has
+    checked the inputs, and ``local`` holds one float per parent.
+    """
     v = _new(Value)
     v.data = data
     v.grad = 0.0
@@ -121,7 +132,7 @@ def apply_rule(rule: r.Rule, inputs: tuple[Value | float, ...]) -> Value:
                 f"{rule.name}: derivative entry {i} must be a number when the inputs "
                 f"are floats, got {type(d).__name__}: {d!r}"
             )
-    return _node(out, parents, tuple(map(float, local)), rule)
+    return make_node(out, parents, tuple(map(float, local)), rule)
 
 
 def apply_unchecked(rule: r.Rule, inputs: tuple[Value | float, ...]) -> Value:
@@ -134,7 +145,7 @@ def apply_unchecked(rule: r.Rule, inputs: tuple[Value | float, ...]) -> Value:
     parents = _lift(rule, inputs)
     data = [p.data for p in parents]
     out = float(rule.forward(*data))
-    return _node(out, parents, tuple(rule.derivative(out, *data)), rule)
+    return make_node(out, parents, tuple(rule.derivative(out, *data)), rule)
 
 
 def _check_domain(rule: r.Rule, operands: tuple[Value, ...]) -> None:
@@ -161,7 +172,8 @@ def _binary_method(rule: r.Rule, doc: str) -> Binary:
     def method(self: Value, other: Value | float) -> Value:
         if type(other) is not Value:
             if not _is_number(other):
-                return NotImplemented
+                # mypy takes NotImplemented for Any outside methods named for operators
+                return NotImplemented  # type: ignore[no-any-return]
             other = Value(other)
         x = self.data
         y = other.data
@@ -188,7 +200,8 @@ def _reflected_method(rule: r.Rule, doc: str) -> Binary:
 
     def method(self: Value, other: Value | float) -> Value:
         if not _is_number(other):
-            return NotImplemented
+            # mypy takes NotImplemented for Any outside methods named for operators
+            return NotImplemented  # type: ignore[no-any-return]
         return forward(Value(other), self)
 
     method.__doc__ = doc
@@ -274,6 +287,17 @@ class Value:
     """
 
     __slots__ = ("_d0", "_d1", "_p0", "_p1", "_rule", "data", "grad", "label")
+    data: float
+    grad: float
+    label: str
+    # The layout of the module docstring: one or two parents in _p0 / _p1 with their
+    # local derivatives in _d0 / _d1, or MANY in _p0 and tuples in _p1 / _d1. The loops
+    # in backward.py know which from _p0, so _p1 and _d1 are not narrowed for a checker.
+    _p0: Value | _Many | None
+    _p1: Any
+    _d0: float
+    _d1: Any
+    _rule: r.Rule | None
 
     def __init__(self, data: float, label: str = "") -> None:
         if type(data) is not float:
@@ -300,7 +324,8 @@ class Value:
         if p0 is None:
             return ()
         if p0 is MANY:
-            return self._p1
+            parents: tuple[Value, ...] = self._p1
+            return parents
         p1 = self._p1
         return (p0,) if p1 is None else (p0, p1)
 
@@ -311,7 +336,8 @@ class Value:
         if p0 is None:
             return ()
         if p0 is MANY:
-            return self._d1
+            local: tuple[float, ...] = self._d1
+            return local
         return (self._d0,) if self._p1 is None else (self._d0, self._d1)
 
     @property
@@ -443,7 +469,7 @@ class Value:
         rule = r.leaky_relu(slope)
         x = self.data
         out = rule.forward(x)
-        return _node(out, (self,), tuple(rule.derivative(out, x)), rule)
+        return make_node(out, (self,), tuple(rule.derivative(out, x)), rule)
 
 
 def _apply2(rule: r.Rule, a: Value, b: Value) -> Value:
@@ -451,4 +477,4 @@ def _apply2(rule: r.Rule, a: Value, b: Value) -> Value:
     if rule.check is not None and rule.check(a.data, b.data) >= 0:
         _check_domain(rule, (a, b))
     out = rule.forward(a.data, b.data)
-    return _node(out, (a, b), tuple(rule.derivative(out, a.data, b.data)), rule)
+    return make_node(out, (a, b), tuple(rule.derivative(out, a.data, b.data)), rule)

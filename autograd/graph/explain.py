@@ -13,6 +13,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
+from typing import Any
 
 from ..backward import grad, topological_order
 from ..value import Value
@@ -279,7 +280,7 @@ def explain(
     total_paths = count[output]
 
     (engine,) = grad(output, [wrt], allow_unused=True)
-    fields = dict(
+    fields: dict[str, Any] = dict(  # what both kinds of Explanation share
         output_name=names[output],
         wrt_name=names[wrt],
         path_count=total_paths,
