@@ -13,21 +13,22 @@ written as the string ``"nan"``, ``"inf"`` or ``"-inf"`` and read back as that f
 file stays strict JSON that any parser reads. Never pickle: loading a checkpoint runs no
 code.
 
-Saving is atomic: the text goes to a temporary file in the same directory, which is then
-renamed over the target (``os.replace``), so an interrupted save leaves the old file or
-the new one, never half of one. Loading checks everything (format, version, names,
-numbers, the optimizer's state) before it changes anything.
+Saving is atomic (``autograd._files.write_atomic``): the text goes to a temporary file in
+the same directory, which is then renamed over the target (``os.replace``), so an
+interrupted save leaves the old file or the new one, never half of one. Loading checks
+everything (format, version, names, numbers, the optimizer's state) before it changes
+anything.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import tempfile
 from collections.abc import Mapping
 from typing import Any
+
+from autograd._files import write_atomic
 
 from .module import MLP, Module
 from .optim import Optimizer
@@ -72,7 +73,7 @@ def save(model: Module, path: str | os.PathLike, optimizer: Optimizer | None = N
     }
     # Serialise fully before touching the file system: an error here changes nothing.
     text = json.dumps(_encode(document), indent=1, allow_nan=False)
-    _atomic_write(os.fspath(path), text)
+    write_atomic(path, text.encode("utf-8"))
 
 
 _NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
@@ -98,28 +99,6 @@ def _decode(x: Any) -> Any:
     if isinstance(x, list):
         return [_decode(v) for v in x]
     return x
-
-
-def _atomic_write(path: str, text: str) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        # mkstemp makes the file private (0o600); give it the replaced file's mode, or the
-        # usual 0o644 for a new file.
-        try:
-            mode = os.stat(path).st_mode & 0o777
-        except FileNotFoundError:
-            mode = 0o644
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def read(path: str | os.PathLike) -> dict[str, Any]:

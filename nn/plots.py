@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from autograd.graph.draw import _write_atomic
+from autograd._files import write_atomic
 
 __all__ = ["decision_boundary_figure", "history_figure", "require_matplotlib", "save_figure"]
 
@@ -208,5 +208,5 @@ def save_figure(figure: Any, path: str | os.PathLike) -> Path:
     # Rendered in memory first: a plotting error leaves no file behind.
     figure.savefig(buffer, format="png")
     path = Path(path)
-    _write_atomic(path, buffer.getvalue())
+    write_atomic(path, buffer.getvalue())
     return path

@@ -31,7 +31,7 @@ from typing import Any
 import autograd.render
 
 from autograd import Value, dot, draw, no_grad, trace
-from autograd.graph.draw import _write_atomic
+from autograd._files import write_atomic
 
 from .. import datasets, plots
 from ..activations import ACTIVATIONS
@@ -490,7 +490,7 @@ def _write_outputs(plan: Plan, trained: _Trained, folder: Path) -> list[tuple[Pa
     metrics = {"config": asdict(plan), "history": trained.history, "final": trained.final}
     names = ("metrics.json", "loss.png", "decision_boundary.png", "model.json", "neuron.svg")
     paths = {name: folder / name for name in names}
-    _write_atomic(paths["metrics.json"], (json.dumps(metrics, indent=1) + "\n").encode("utf-8"))
+    write_atomic(paths["metrics.json"], (json.dumps(metrics, indent=1) + "\n").encode("utf-8"))
     loss_name = f"{plan.loss} loss" + (f" + {plan.l2:g} L2" if plan.l2 else "")
     plots.save_figure(plots.history_figure(trained.history, title=loss_name), paths["loss.png"])
     model = trained.model
