@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from autograd import Value, total
+from autograd._numbers import is_number
 
 __all__ = [
     "bce_loss",
@@ -30,14 +31,10 @@ Scalar = Value | float
 _LOG_FLOOR = -100.0
 
 
-def _is_real(x: Any) -> bool:
-    return isinstance(x, numbers.Real) and not isinstance(x, bool)
-
-
 def _as_value(x: Any, where: str) -> Value:
     if isinstance(x, Value):
         return x
-    if _is_real(x):
+    if is_number(x):
         return Value(float(x))
     raise TypeError(f"{where} must be a Value or a number, got {type(x).__name__}: {x!r}")
 
@@ -45,15 +42,15 @@ def _as_value(x: Any, where: str) -> Value:
 def _number(x: Any, where: str) -> float:
     if isinstance(x, Value):
         return x.data
-    if _is_real(x):
+    if is_number(x):
         return float(x)
     raise TypeError(f"{where} must be a number, got {type(x).__name__}: {x!r}")
 
 
 def _pairs(op: str, pred: Any, target: Any) -> list[tuple[Value, Any]]:
     """Pair predictions with targets; a lone prediction pairs with a lone target."""
-    scalar_pred = isinstance(pred, Value) or _is_real(pred)
-    scalar_target = isinstance(target, Value) or _is_real(target)
+    scalar_pred = isinstance(pred, Value) or is_number(pred)
+    scalar_target = isinstance(target, Value) or is_number(target)
     if scalar_pred and scalar_target:
         return [(_as_value(pred, f"{op}: prediction"), target)]
     if scalar_pred or scalar_target or not isinstance(pred, Sequence):

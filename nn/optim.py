@@ -12,17 +12,17 @@ decay or momentum an unused parameter still moves.)
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from autograd import Value
+from autograd._numbers import is_number
 
 __all__ = ["SGD", "Adam", "AdamW", "Optimizer"]
 
 
 def _real(owner: str, name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if not is_number(value):
         raise TypeError(f"{owner}: {name} must be a number, got {type(value).__name__}: {value!r}")
     return float(value)
 
@@ -62,7 +62,7 @@ def _float_list(owner: str, key: str, value: Any, n: int, allow_none: bool = Fal
     for i, x in enumerate(value):
         if x is None and allow_none:
             out.append(None)
-        elif isinstance(x, bool) or not isinstance(x, numbers.Real):
+        elif not is_number(x):
             raise TypeError(f"{owner}: {key}[{i}] must be a number, got {type(x).__name__}: {x!r}")
         else:
             out.append(float(x))
