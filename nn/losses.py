@@ -39,7 +39,8 @@ def _as_value(x: Any, where: str) -> Value:
     raise TypeError(f"{where} must be a Value or a number, got {type(x).__name__}: {x!r}")
 
 
-def _number(x: Any, where: str) -> float:
+def _as_float(x: Any, where: str) -> float:
+    """A target as a float: a number, or a Value's data (no gradient flows to targets)."""
     if isinstance(x, Value):
         return x.data
     if is_number(x):
@@ -103,7 +104,7 @@ def mse_loss(pred: Scalar | Sequence[Scalar], target: Any, reduction: str = "mea
     """
     terms = []
     for i, (p, t) in enumerate(_pairs("mse_loss", pred, target)):
-        d = p - _number(t, f"mse_loss: target {i}")
+        d = p - _as_float(t, f"mse_loss: target {i}")
         terms.append(d * d)
     return _reduce("mse_loss", terms, reduction)
 
@@ -129,7 +130,7 @@ def bce_loss(prob: Scalar | Sequence[Scalar], target: Any, reduction: str = "mea
     """
     terms = []
     for i, (p, t) in enumerate(_pairs("bce_loss", prob, target)):
-        t = _number(t, f"bce_loss: target {i}")
+        t = _as_float(t, f"bce_loss: target {i}")
         if not 0.0 <= p.data <= 1.0:
             raise ValueError(
                 f"bce_loss: prediction {i} is {p.data!r}; expected a probability in [0, 1] "
@@ -166,7 +167,7 @@ def bce_with_logits_loss(
     """
     terms = []
     for i, (z, t) in enumerate(_pairs("bce_with_logits_loss", logit, target)):
-        t = _number(t, f"bce_with_logits_loss: target {i}")
+        t = _as_float(t, f"bce_with_logits_loss: target {i}")
         if not 0.0 <= t <= 1.0:
             raise ValueError(
                 f"bce_with_logits_loss: target {i} is {t!r}; expected a label in [0, 1]"
@@ -192,7 +193,7 @@ def hinge_loss(score: Scalar | Sequence[Scalar], label: Any, reduction: str = "m
     """
     terms = []
     for i, (s, y) in enumerate(_pairs("hinge_loss", score, label)):
-        y = _number(y, f"hinge_loss: label {i}")
+        y = _as_float(y, f"hinge_loss: label {i}")
         if y not in (1.0, -1.0):
             raise ValueError(f"hinge_loss: label {i} is {y!r}; expected +1 or -1")
         terms.append((1.0 - y * s).relu())

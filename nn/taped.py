@@ -34,7 +34,8 @@ MAX_TAPES = 64
 CHECK_RTOL = 1e-9
 
 
-def _numbers(x: Any) -> list[float]:
+def _sample_floats(x: Any) -> list[float]:
+    """One sample's inputs (a number, or a list or tuple of numbers) as a list of floats."""
     items = x if isinstance(x, (list, tuple)) else [x]
     return [float(v) for v in items]
 
@@ -89,7 +90,7 @@ class TapedLoss:
                 return self.loss([pred], [target]), pred
 
             tape = self.tapes[key] = trace(
-                one_example, *_numbers(sample), params=self.params, has_aux=True
+                one_example, *_sample_floats(sample), params=self.params, has_aux=True
             )
         return tape
 
@@ -126,7 +127,7 @@ class TapedLoss:
         preds: list[Any] = [None] * len(X)
         for rows in by_target.values():
             tape = self._tape(X[rows[0]], y[rows[0]])
-            columns = np.array([_numbers(X[i]) for i in rows]).T
+            columns = np.array([_sample_floats(X[i]) for i in rows]).T
             losses, aux = tape.batch_backward(*columns, scale=scale)
             total += math.fsum(losses.tolist())
             if isinstance(aux, list):  # several outputs (class scores)

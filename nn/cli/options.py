@@ -52,7 +52,8 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
     return parse
 
 
-def _finite(text: str) -> float | None:
+def _parse_finite(text: str) -> float | None:
+    """The finite number ``text`` spells, or None (not a number, inf or nan)."""
     try:
         value = float(text)
     except ValueError:
@@ -75,7 +76,7 @@ def real_at_least(minimum: float) -> Callable[[str], float]:
     """
 
     def parse(text: str) -> float:
-        value = _finite(text)
+        value = _parse_finite(text)
         if value is None or value < minimum:
             raise argparse.ArgumentTypeError(f"expected a number >= {minimum:g}, got {text!r}")
         return value
@@ -97,7 +98,7 @@ def positive_float(text: str) -> float:
         >>> positive_float("0.05")
         0.05
     """
-    value = _finite(text)
+    value = _parse_finite(text)
     if value is None or value <= 0:
         raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
     return value

@@ -56,7 +56,7 @@ __all__ = [
     "DEFAULT_CLASSES",
     "LOSSES",
     "OPTIMIZERS",
-    "Plan",
+    "TrainingPlan",
     "add_parser",
     "build_train_parser",
     "default_lr",
@@ -131,7 +131,7 @@ def default_lr(optimizer: str, dataset: str, loss: str) -> float:
 
 
 @dataclass(frozen=True)
-class Plan:
+class TrainingPlan:
     """Everything ``chainrule train`` will do, resolved from the options and checked."""
 
     dataset: str
@@ -177,7 +177,7 @@ class Plan:
         return self.classes if LOSSES[self.loss].multiclass else 1
 
 
-def make_plan(args: argparse.Namespace) -> Plan:
+def make_plan(args: argparse.Namespace) -> TrainingPlan:
     """Resolve the defaults that depend on other options and refuse bad combinations.
 
     Raises:
@@ -205,7 +205,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
             f"--loss {loss} is for two classes, but {args.dataset} has {classes} here; "
             "use --loss cross_entropy (or --classes 2)"
         )
-    return Plan(
+    return TrainingPlan(
         dataset=args.dataset,
         samples=args.samples,
         noise=dataset.noise if args.noise is None else args.noise,
@@ -382,7 +382,7 @@ class _Trained:
     optimizer: Any
 
 
-def _train(plan: Plan, progress: bool) -> _Trained:
+def _train(plan: TrainingPlan, progress: bool) -> _Trained:
     X, labels = DATASETS[plan.dataset].make(plan.samples, plan.noise, plan.classes, plan.seed)
     spec = LOSSES[plan.loss]
     targets = [2 * t - 1 for t in labels] if spec.signed else list(labels)
@@ -411,10 +411,10 @@ def _train(plan: Plan, progress: bool) -> _Trained:
     except (ArithmeticError, ValueError) as e:
         # Overflowing numbers surface as OverflowError, or as a ValueError from math.fsum
         # ("-inf + inf in fsum"); other ValueErrors are not about divergence.
-        if isinstance(e, ValueError) and _finite(params) and not _NOT_FINITE.search(str(e)):
+        if isinstance(e, ValueError) and _all_finite(params) and not _NOT_FINITE.search(str(e)):
             raise
         raise ArithmeticError(f"training diverged ({e}); try a smaller --lr") from None
-    if not _finite(params):
+    if not _all_finite(params):
         raise ArithmeticError(
             "training diverged (parameters became inf or nan); try a smaller --lr"
         )
@@ -424,7 +424,8 @@ def _train(plan: Plan, progress: bool) -> _Trained:
 _NOT_FINITE = re.compile(r"\b(inf|nan)\b")
 
 
-def _finite(params: list[Value]) -> bool:
+def _all_finite(params: list[Value]) -> bool:
+    """Whether no parameter became inf or nan (the sign of a diverged run)."""
     return all(math.isfinite(p.data) for p in params)
 
 
@@ -485,7 +486,7 @@ def _neuron_graph(trained: _Trained) -> tuple[str, Any]:
     return name, graph
 
 
-def _write_outputs(plan: Plan, trained: _Trained, folder: Path) -> list[tuple[Path, str]]:
+def _write_outputs(plan: TrainingPlan, trained: _Trained, folder: Path) -> list[tuple[Path, str]]:
     """Write the five files; returns (path, what it holds) pairs."""
     metrics = {"config": asdict(plan), "history": trained.history, "final": trained.final}
     names = ("metrics.json", "loss.png", "decision_boundary.png", "model.json", "neuron.svg")
