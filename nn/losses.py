@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
-from autograd import Value, total
+from autograd import Rule, Value, primitive, total
 from autograd._numbers import is_number
 
 __all__ = [
@@ -27,8 +28,9 @@ __all__ = [
 
 Scalar = Value | float
 # PyTorch's binary_cross_entropy clamps each log at -100 so that p = 0 or 1 gives a
-# finite loss instead of inf.
+# finite loss instead of inf, and divides its gradient by max(p (1 - p), 1e-12).
 _LOG_FLOOR = -100.0
+_BCE_EPSILON = 1e-12
 
 
 def _as_value(x: Any, where: str) -> Value:
@@ -80,11 +82,33 @@ def _reduce(op: str, terms: list[Value], reduction: str) -> Value:
     raise ValueError(f"{op}: unknown reduction {reduction!r}; expected 'mean' or 'sum'")
 
 
-def _clamped_log(x: Value) -> Value:
-    # Below e**-100 the log is the constant -100 (PyTorch's clamp); no gradient flows there.
-    if x.data > 0 and math.log(x.data) > _LOG_FLOOR:
-        return x.log()
-    return Value(_LOG_FLOOR)
+def _clamped_log(x: float) -> float:
+    # log(0) is -inf, so below e**-100 the log is the constant -100 (PyTorch's clamp).
+    return max(math.log(x), _LOG_FLOOR) if x > 0 else _LOG_FLOOR
+
+
+def _at_least(x: Value | float, floor: float) -> Value | float:
+    # max(x, floor) for a float or a Value (compared by its data): the derivative of
+    # the result is 1 above the floor and 0 below it, as max's is.
+    return x if x >= floor else floor
+
+
+@lru_cache(maxsize=64)
+def _bce_rule(y: float) -> Rule:
+    """The op p -> -(y log p + (1 - y) log(1 - p)) for one constant label ``y``, as PyTorch.
+
+    The forward clamps each log at -100. The derivative is not that of the clamped logs
+    (zero wherever a log is clamped, so a saturated p = 0 or 1 could never learn) but
+    PyTorch's (p - y) / max(p (1 - p), 1e-12): one expression that also works on Values,
+    so second derivatives work. One rule per distinct label, shared by every node with
+    that label (labels are nearly always 0 or 1): no closure stored per node.
+    """
+    return primitive(
+        "bce",
+        # PyTorch's form: (y - 1) * log(1 - p) - y * log(p).
+        lambda p: (y - 1.0) * _clamped_log(1.0 - p) - y * _clamped_log(p),
+        lambda out, p: ((p - y) / _at_least(p * (1.0 - p), _BCE_EPSILON),),
+    )
 
 
 def mse_loss(pred: Scalar | Sequence[Scalar], target: Any, reduction: str = "mean") -> Value:
@@ -112,8 +136,9 @@ def mse_loss(pred: Scalar | Sequence[Scalar], target: Any, reduction: str = "mea
 def bce_loss(prob: Scalar | Sequence[Scalar], target: Any, reduction: str = "mean") -> Value:
     """Binary cross-entropy on probabilities: -(t log p + (1 - t) log(1 - p)).
 
-    Each log is clamped at -100, as ``torch.nn.functional.binary_cross_entropy`` does, so
-    p = 0 or 1 gives a finite loss; where a log is clamped no gradient flows through it.
+    As ``torch.nn.functional.binary_cross_entropy``: each log is clamped at -100, so
+    p = 0 or 1 gives a finite loss, and the gradient is (p - t) / max(p (1 - p), 1e-12)
+    per sample, so a saturated prediction (p = 0 with t = 1, say) still learns.
     Prefer ``bce_with_logits_loss`` on raw scores: it is exact where this one clamps.
 
     Args:
@@ -127,6 +152,11 @@ def bce_loss(prob: Scalar | Sequence[Scalar], target: Any, reduction: str = "mea
     Example:
         >>> round(bce_loss(Value(0.8), 1).data, 6)  # -log(0.8)
         0.223144
+        >>> p = Value(0.0)
+        >>> loss = bce_loss(p, 1)  # log(0) clamped at -100
+        >>> loss.backward()
+        >>> loss.data, p.grad  # (0 - 1) / 1e-12
+        (100.0, -1000000000000.0)
     """
     terms = []
     for i, (p, t) in enumerate(_pairs("bce_loss", prob, target)):
@@ -138,8 +168,7 @@ def bce_loss(prob: Scalar | Sequence[Scalar], target: Any, reduction: str = "mea
             )
         if not 0.0 <= t <= 1.0:
             raise ValueError(f"bce_loss: target {i} is {t!r}; expected a label in [0, 1]")
-        # PyTorch's form: (t - 1) * log(1 - p) - t * log(p).
-        terms.append((t - 1.0) * _clamped_log(1.0 - p) - t * _clamped_log(p))
+        terms.append(_bce_rule(t)(p))
     return _reduce("bce_loss", terms, reduction)
 
 

@@ -13,9 +13,9 @@ refuses that (use eager mode) rather than run slower than eager.
 
 What a tape cannot see (see ``autograd.tape``): Python branches on ``.data`` are frozen
 at trace time. nn's ``cross_entropy_loss`` shifts logits by their largest value read as a
-number (the same loss in exact arithmetic, whatever the shift) and ``bce_loss`` clamps its
-logs by reading ``.data``; the first batch is checked against the eager loss, and
-``TapedLoss`` raises if they differ.
+number (the same loss in exact arithmetic, whatever the shift); ``bce_loss`` clamps inside
+its own op, which every replay evaluates again. The first batch is checked against the
+eager loss, and ``TapedLoss`` raises if they differ.
 """
 
 from __future__ import annotations
