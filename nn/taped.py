@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from autograd import Value, no_grad, trace
+from autograd import Tape, Value, no_grad, trace
 
-__all__ = ["TapedLoss"]
+__all__ = ["Model", "TapedLoss"]
 
 # More distinct targets than this means regression-like targets: eager mode is faster.
 MAX_TAPES = 64
@@ -45,6 +45,16 @@ def _key(target: Any) -> Any:
     if isinstance(target, (list, tuple)):
         return tuple(_key(t) for t in target)
     return float(target)
+
+
+@runtime_checkable
+class Model(Protocol):
+    """What a tape needs of a model: it maps one sample to a prediction and lists its
+    parameters (every ``nn.Module`` does)."""
+
+    def __call__(self, x: Any) -> Any: ...
+
+    def parameters(self) -> list[Value]: ...
 
 
 class TapedLoss:
@@ -67,14 +77,14 @@ class TapedLoss:
         (2, 2)
     """
 
-    def __init__(self, model: Callable[[Any], Any], loss: Callable[..., Value]) -> None:
+    def __init__(self, model: Model, loss: Callable[..., Value]) -> None:
         self.model = model
         self.loss = loss
         self.params = list(model.parameters())
-        self.tapes: dict[Any, Any] = {}
+        self.tapes: dict[Any, Tape] = {}
         self.checked = False
 
-    def _tape(self, sample: Any, target: Any) -> Any:
+    def _tape(self, sample: Any, target: Any) -> Tape:
         key = _key(target)
         tape = self.tapes.get(key)
         if tape is None:
