@@ -225,6 +225,16 @@ def make_plan(args: argparse.Namespace) -> TrainingPlan:
 
 
 def _add_options(parser: argparse.ArgumentParser) -> None:
+    # In this order in --help: the data, the network, the training, the output.
+    _add_data_options(parser)
+    _add_model_options(parser)
+    _add_training_options(parser)
+    add = parser.add_argument
+    add("--out", type=folder, default="runs/demo", help="output folder (default: runs/demo)")
+    add("--quiet", action="store_true", help="print only the results: no plan, no progress bar")
+
+
+def _add_data_options(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
     add(
         "--dataset",
@@ -244,6 +254,10 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
         type=int_at_least(2),
         help=f"number of classes of spirals and blobs (default: {DEFAULT_CLASSES})",
     )
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
     add(
         "--hidden",
         type=layer_widths,
@@ -263,6 +277,10 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
         default="uniform",
         help="parameter initialisation (default: uniform, micrograd's)",
     )
+
+
+def _add_training_options(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
     add(
         "--loss",
         choices=list(LOSSES),
@@ -296,8 +314,6 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
         help="build a graph at every step instead of replaying compiled tapes with NumPy "
         "(slower, same steps up to rounding)",
     )
-    add("--out", type=folder, default="runs/demo", help="output folder (default: runs/demo)")
-    add("--quiet", action="store_true", help="print only the results: no plan, no progress bar")
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
