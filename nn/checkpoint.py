@@ -39,7 +39,7 @@ FORMAT = "chainrule-checkpoint"
 VERSION = 1
 
 
-def save(model: Module, path: str | os.PathLike, optimizer: Optimizer | None = None) -> None:
+def save(model: Module, path: str | os.PathLike[str], optimizer: Optimizer | None = None) -> None:
     """Write ``model``'s parameters (and ``optimizer``'s state) to ``path`` atomically.
 
     Args:
@@ -101,7 +101,7 @@ def _decode(x: Any) -> Any:
     return x
 
 
-def read(path: str | os.PathLike) -> dict[str, Any]:
+def read(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read and check a checkpoint file's structure; returns the parsed document.
 
     Raises:
@@ -146,7 +146,7 @@ def read(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def load(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     model: Module | None = None,
     optimizer: Optimizer | None = None,
     strict: bool = True,
@@ -196,7 +196,7 @@ def load(
     params = dict(model.named_parameters())
     for name, value in new_values.items():
         params[name].data = value
-    if checked_optimizer is not None:
+    if optimizer is not None and checked_optimizer is not None:
         optimizer._apply_state(checked_optimizer)
     return model
 
@@ -216,10 +216,11 @@ def _rebuild(saved: Mapping[str, Any], where: str) -> MLP:
 
 
 def _check_same_config(config: Any, model: Module, where: str) -> None:
-    if not isinstance(model, MLP) or config is None or model.config() is None:
+    own_config = model.config() if isinstance(model, MLP) else None
+    if config is None or own_config is None:
         return
     # The init scheme only matters at construction; everything else changes the network.
-    ours = {k: v for k, v in model.config().items() if k != "init"}
+    ours = {k: v for k, v in own_config.items() if k != "init"}
     theirs = (
         {k: v for k, v in config.items() if k != "init"} if isinstance(config, dict) else config
     )

@@ -126,7 +126,7 @@ def mse_loss(pred: Scalar | Sequence[Scalar], target: Any, reduction: str = "mea
         >>> mse_loss([Value(1.0), Value(3.0)], [0.0, 1.0]).data  # (1 + 4) / 2
         2.5
     """
-    terms = []
+    terms: list[Value] = []
     for i, (p, t) in enumerate(_pairs("mse_loss", pred, target)):
         d = p - _as_float(t, f"mse_loss: target {i}")
         terms.append(d * d)
@@ -158,7 +158,7 @@ def bce_loss(prob: Scalar | Sequence[Scalar], target: Any, reduction: str = "mea
         >>> loss.data, p.grad  # (0 - 1) / 1e-12
         (100.0, -1000000000000.0)
     """
-    terms = []
+    terms: list[Value] = []
     for i, (p, t) in enumerate(_pairs("bce_loss", prob, target)):
         t = _as_float(t, f"bce_loss: target {i}")
         if not 0.0 <= p.data <= 1.0:
@@ -194,7 +194,7 @@ def bce_with_logits_loss(
         >>> bce_with_logits_loss(Value(-1000.0), 1).data  # no overflow
         1000.0
     """
-    terms = []
+    terms: list[Value] = []
     for i, (z, t) in enumerate(_pairs("bce_with_logits_loss", logit, target)):
         t = _as_float(t, f"bce_with_logits_loss: target {i}")
         if not 0.0 <= t <= 1.0:
@@ -220,7 +220,7 @@ def hinge_loss(score: Scalar | Sequence[Scalar], label: Any, reduction: str = "m
         >>> hinge_loss([Value(2.0), Value(0.5)], [1, 1]).data  # (0 + 0.5) / 2
         0.25
     """
-    terms = []
+    terms: list[Value] = []
     for i, (s, y) in enumerate(_pairs("hinge_loss", score, label)):
         y = _as_float(y, f"hinge_loss: label {i}")
         if y not in (1.0, -1.0):
@@ -232,9 +232,10 @@ def hinge_loss(score: Scalar | Sequence[Scalar], label: Any, reduction: str = "m
 def _class_index(t: Any, k: int, where: str) -> int:
     if isinstance(t, bool) or not isinstance(t, numbers.Integral):
         raise TypeError(f"{where} must be an int class index, got {type(t).__name__}: {t!r}")
-    if not 0 <= t < k:
+    index = int(t)
+    if not 0 <= index < k:
         raise ValueError(f"{where} is {t!r}; expected a class index in [0, {k})")
-    return int(t)
+    return index
 
 
 def _logits(z: Any, where: str) -> list[Value]:
@@ -261,7 +262,10 @@ def cross_entropy_loss(logits: Sequence[Any], target: Any, reduction: str = "mea
         >>> cross_entropy_loss([[1000.0, 0.0]], [0]).data  # no overflow
         0.0
     """
-    if isinstance(target, numbers.Integral) and not isinstance(target, bool):
+    samples: Sequence[Any]
+    targets: Sequence[Any]
+    # bool first: mypy does not know that bool is an Integral, and it is one.
+    if not isinstance(target, bool) and isinstance(target, numbers.Integral):
         samples, targets = [logits], [target]
     else:
         if not isinstance(logits, Sequence) or not isinstance(target, Sequence):
@@ -277,8 +281,8 @@ def cross_entropy_loss(logits: Sequence[Any], target: Any, reduction: str = "mea
         if not logits:
             raise ValueError("cross_entropy_loss: got no samples (an empty batch has no mean)")
         samples, targets = logits, target
-    terms = []
-    classes = None
+    terms: list[Value] = []
+    classes: int | None = None
     for i, (z, t) in enumerate(zip(samples, targets, strict=True)):
         z = _logits(z, f"cross_entropy_loss: logits of sample {i}")
         if classes is None:

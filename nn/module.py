@@ -378,7 +378,7 @@ class MLP(Module):
         self.nin = nin
         self.nouts = list(nouts)
         # What nn.load needs to rebuild this network (None when an activation is a callable).
-        self._config = None
+        self._config: dict[str, Any] | None = None
         if all(isinstance(a, (str, type(None))) for a in (activation, output_activation)):
             self._config = {
                 "nin": nin,
@@ -397,7 +397,7 @@ class MLP(Module):
         # passes a list on (micrograd's Layer unwraps it and the next layer then fails).
         return x[0] if len(x) == 1 else x
 
-    def config(self) -> dict | None:
+    def config(self) -> dict[str, Any] | None:
         """The constructor arguments (without ``seed``), or None if an activation is a callable.
 
         Example:

@@ -10,12 +10,11 @@ functions are allowed, and anything else is refused with a message naming it.
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from autograd import draw, explain, parse_expression
 from autograd.parse import FUNCTIONS
 
-from .options import UsageError
+from .options import Subcommands, UsageError
 
 __all__ = ["add_parser", "assignment", "run"]
 
@@ -48,7 +47,7 @@ def assignment(text: str) -> tuple[str, float]:
     return name, value
 
 
-def add_parser(commands: Any) -> argparse.ArgumentParser:
+def add_parser(commands: Subcommands) -> argparse.ArgumentParser:
     """Add the ``graph`` subcommand to ``commands`` (argparse's subparsers).
 
     Args:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
+from typing import Any, Protocol
 
 __all__ = [
+    "Subcommands",
     "UsageError",
     "folder",
     "int_at_least",
@@ -19,6 +21,13 @@ __all__ = [
     "positive_float",
     "real_at_least",
 ]
+
+
+class Subcommands(Protocol):
+    """What each command's ``add_parser`` needs of ``ArgumentParser.add_subparsers()``'s
+    result (argparse keeps that class private)."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser: ...
 
 
 class UsageError(ValueError):

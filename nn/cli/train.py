@@ -28,10 +28,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import autograd.render
-
-from autograd import Value, dot, draw, no_grad, trace
+from autograd import Graph, Value, dot, draw, no_grad, trace
 from autograd._files import write_atomic
+from autograd.graph import render
 
 from .. import datasets, plots
 from ..activations import ACTIVATIONS
@@ -39,10 +38,11 @@ from ..checkpoint import save
 from ..init import INIT_SCHEMES
 from ..losses import bce_with_logits_loss, cross_entropy_loss, hinge_loss, mse_loss
 from ..module import MLP
-from ..optim import SGD, Adam, AdamW
+from ..optim import SGD, Adam, AdamW, Optimizer
 from ..schedules import LinearLR
-from ..train import evaluate, fit
+from ..train import History, evaluate, fit
 from .options import (
+    Subcommands,
     UsageError,
     folder,
     int_at_least,
@@ -316,7 +316,7 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_parser(commands: Any) -> argparse.ArgumentParser:
+def add_parser(commands: Subcommands) -> argparse.ArgumentParser:
     """Add the ``train`` subcommand to ``commands`` (argparse's subparsers).
 
     Args:
@@ -365,8 +365,8 @@ def _check_extras(progress: bool, tape: bool) -> None:
                 "chainrule train's compiled tapes need numpy: pip install 'chainrule[fast]' "
                 "(or pass --eager)"
             ) from None
-    if autograd.render.find_renderer() is None:
-        raise ImportError(autograd.render.NO_RENDERER.format(what="chainrule train (neuron.svg)"))
+    if render.find_renderer() is None:
+        raise ImportError(render.NO_RENDERER.format(what="chainrule train (neuron.svg)"))
     if progress:
         try:
             import tqdm  # noqa: F401 (only checking that it imports)
@@ -393,9 +393,9 @@ class _Trained:
     model: MLP
     X: list[list[float]]
     labels: list[int]
-    history: dict[str, list[float]]
+    history: History
     final: dict[str, float]
-    optimizer: Any
+    optimizer: Optimizer
 
 
 def _train(plan: TrainingPlan, progress: bool) -> _Trained:
@@ -474,12 +474,13 @@ def _tape_scores(model: MLP) -> Callable[[list[list[float]]], list[Any]]:
         x1, x2 = np.array(points, dtype=float).T
         out = tape.batch(x1, x2)
         # One output: an array of scores; several: a tuple of arrays, one per class.
-        return np.column_stack(out).tolist() if isinstance(out, tuple) else out.tolist()
+        rows: list[Any] = np.column_stack(out).tolist() if isinstance(out, tuple) else out.tolist()
+        return rows
 
     return scores
 
 
-def _neuron_graph(trained: _Trained) -> tuple[str, Any]:
+def _neuron_graph(trained: _Trained) -> tuple[str, Graph]:
     """A first-layer neuron's computation on the first sample, after its backward pass.
 
     The first neuron through which a gradient flows on that sample is drawn (a ReLU
