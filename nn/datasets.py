@@ -24,9 +24,9 @@ __all__ = ["batches", "make_blobs", "make_circles", "make_moons", "make_spirals"
 Data = tuple[list[list[float]], list[int]]
 
 
-def _check(op: str, n_samples: Any, noise: Any, minimum: int = 1) -> None:
-    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < minimum:
-        raise ValueError(f"{op}: invalid n_samples {n_samples!r}; expected an int >= {minimum}")
+def _check(op: str, n_samples: Any, noise: Any) -> None:
+    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1:
+        raise ValueError(f"{op}: invalid n_samples {n_samples!r}; expected an int >= 1")
     if not is_number(noise) or not noise >= 0:
         raise ValueError(f"{op}: invalid noise {noise!r}; expected a number >= 0")
 
