@@ -9,30 +9,19 @@ from __future__ import annotations
 
 import random
 import shutil
+import sys
 import tempfile
-from itertools import pairwise
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+# The README's expression and the hand-built MLP are defined once, in tests/hand_mlp.py.
+from hand_mlp import example, forward, mlp  # found through the path set just above
 
 from autograd import Value, draw
 from nn.cli import main as chainrule
 
 HERE = Path(__file__).resolve().parent
-
-
-def expression() -> Value:
-    """The expression of the README: L = (a * b + c) * f."""
-    a = Value(2.0, label="a")
-    b = Value(-3.0, label="b")
-    c = Value(10.0, label="c")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    f = Value(-2.0, label="f")
-    loss = d * f
-    loss.label = "L"
-    loss.backward()
-    return loss
 
 
 def saturated_neuron() -> tuple[Value, list[tuple[str, Value]]]:
@@ -52,25 +41,13 @@ def small_mlp_loss() -> tuple[Value, list[tuple[str, Value]]]:
     """A 2-4-4-1 MLP on 20 points with micrograd's hinge loss and L2 penalty."""
     rng = random.Random(0)
     sizes = [2, 4, 4, 1]
-    params: list[tuple[str, Value]] = []
-    for layer, (nin, nout) in enumerate(pairwise(sizes)):
-        for k in range(nout):
-            prefix = f"layers.{layer}.neurons.{k}"
-            params += [(f"{prefix}.w.{i}", Value(rng.uniform(-1, 1))) for i in range(nin)]
-            params.append((f"{prefix}.b", Value(0.0)))
+    params = mlp(sizes, rng)
     losses = []
     for _ in range(20):
         x = [Value(rng.uniform(-2, 2)) for _ in range(2)]
-        values = iter(v for _, v in params)
-        for layer, (nin, nout) in enumerate(pairwise(sizes)):
-            out = []
-            for _ in range(nout):
-                w = [next(values) for _ in range(nin)]
-                act = sum((wi * xi for wi, xi in zip(w, x, strict=True)), next(values))
-                out.append(act.relu() if layer < len(sizes) - 2 else act)
-            x = out
+        score = forward(params, sizes, x)
         y = rng.choice((-1.0, 1.0))
-        losses.append((1 + -y * x[0]).relu())
+        losses.append((1 + -y * score).relu())
     loss = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for _, p in params)
     loss.backward()
     return loss, params
@@ -80,7 +57,7 @@ def main() -> None:
     out, params = saturated_neuron()
     loss, mlp_params = small_mlp_loss()
     written = [
-        draw(expression()).save(HERE / "expression.svg"),
+        draw(example()).save(HERE / "expression.svg"),
         draw(out, params=params, grad_colors=True).save(HERE / "neuron_gradient_flow.svg"),
         draw(loss, params=mlp_params, collapse=True, cluster=True, grad_colors=True).save(
             HERE / "mlp_collapsed.svg"

@@ -13,21 +13,22 @@ written as the string ``"nan"``, ``"inf"`` or ``"-inf"`` and read back as that f
 file stays strict JSON that any parser reads. Never pickle: loading a checkpoint runs no
 code.
 
-Saving is atomic: the text goes to a temporary file in the same directory, which is then
-renamed over the target (``os.replace``), so an interrupted save leaves the old file or
-the new one, never half of one. Loading checks everything (format, version, names,
-numbers, the optimizer's state) before it changes anything.
+Saving is atomic (``autograd._files.write_atomic``): the text goes to a temporary file in
+the same directory, which is then renamed over the target (``os.replace``), so an
+interrupted save leaves the old file or the new one, never half of one. Loading checks
+everything (format, version, names, numbers, the optimizer's state) before it changes
+anything.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import tempfile
 from collections.abc import Mapping
 from typing import Any
+
+from autograd._files import write_atomic
 
 from .module import MLP, Module
 from .optim import Optimizer
@@ -38,7 +39,7 @@ FORMAT = "chainrule-checkpoint"
 VERSION = 1
 
 
-def save(model: Module, path: str | os.PathLike, optimizer: Optimizer | None = None) -> None:
+def save(model: Module, path: str | os.PathLike[str], optimizer: Optimizer | None = None) -> None:
     """Write ``model``'s parameters (and ``optimizer``'s state) to ``path`` atomically.
 
     Args:
@@ -72,7 +73,7 @@ def save(model: Module, path: str | os.PathLike, optimizer: Optimizer | None = N
     }
     # Serialise fully before touching the file system: an error here changes nothing.
     text = json.dumps(_encode(document), indent=1, allow_nan=False)
-    _atomic_write(os.fspath(path), text)
+    write_atomic(path, text.encode("utf-8"))
 
 
 _NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
@@ -100,29 +101,7 @@ def _decode(x: Any) -> Any:
     return x
 
 
-def _atomic_write(path: str, text: str) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        # mkstemp makes the file private (0o600); give it the replaced file's mode, or the
-        # usual 0o644 for a new file.
-        try:
-            mode = os.stat(path).st_mode & 0o777
-        except FileNotFoundError:
-            mode = 0o644
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def read(path: str | os.PathLike) -> dict[str, Any]:
+def read(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read and check a checkpoint file's structure; returns the parsed document.
 
     Raises:
@@ -167,7 +146,7 @@ def read(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def load(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     model: Module | None = None,
     optimizer: Optimizer | None = None,
     strict: bool = True,
@@ -217,7 +196,7 @@ def load(
     params = dict(model.named_parameters())
     for name, value in new_values.items():
         params[name].data = value
-    if checked_optimizer is not None:
+    if optimizer is not None and checked_optimizer is not None:
         optimizer._apply_state(checked_optimizer)
     return model
 
@@ -237,10 +216,11 @@ def _rebuild(saved: Mapping[str, Any], where: str) -> MLP:
 
 
 def _check_same_config(config: Any, model: Module, where: str) -> None:
-    if not isinstance(model, MLP) or config is None or model.config() is None:
+    own_config = model.config() if isinstance(model, MLP) else None
+    if config is None or own_config is None:
         return
     # The init scheme only matters at construction; everything else changes the network.
-    ours = {k: v for k, v in model.config().items() if k != "init"}
+    ours = {k: v for k, v in own_config.items() if k != "init"}
     theirs = (
         {k: v for k, v in config.items() if k != "init"} if isinstance(config, dict) else config
     )

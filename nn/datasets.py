@@ -11,10 +11,11 @@ scikit-learn's geometry.
 from __future__ import annotations
 
 import math
-import numbers
 import random
 from collections.abc import Iterator, Sequence
 from typing import Any
+
+from autograd._numbers import is_number
 
 from .init import make_rng
 
@@ -23,10 +24,10 @@ __all__ = ["batches", "make_blobs", "make_circles", "make_moons", "make_spirals"
 Data = tuple[list[list[float]], list[int]]
 
 
-def _check(op: str, n_samples: Any, noise: Any, minimum: int = 1) -> None:
-    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < minimum:
-        raise ValueError(f"{op}: invalid n_samples {n_samples!r}; expected an int >= {minimum}")
-    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not noise >= 0:
+def _check(op: str, n_samples: Any, noise: Any) -> None:
+    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1:
+        raise ValueError(f"{op}: invalid n_samples {n_samples!r}; expected an int >= 1")
+    if not is_number(noise) or not noise >= 0:
         raise ValueError(f"{op}: invalid noise {noise!r}; expected a number >= 0")
 
 
@@ -96,7 +97,7 @@ def make_circles(
         [0.5, 1.0]
     """
     _check("make_circles", n_samples, noise)
-    if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 <= factor < 1:
+    if not is_number(factor) or not 0 <= factor < 1:
         raise ValueError(f"make_circles: invalid factor {factor!r}; expected 0 <= factor < 1")
     n_out = n_samples // 2
     n_in = n_samples - n_out
@@ -211,7 +212,7 @@ def _check_centres(centers: Any) -> list[list[float]]:
     if ok:
         for c in centers:
             ok = ok and isinstance(c, Sequence) and len(c) == 2
-            ok = ok and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in c)
+            ok = ok and all(is_number(v) for v in c)
     if not ok:
         raise ValueError(
             f"make_blobs: invalid centers {centers!r}; expected a count or a list of [x1, x2]"

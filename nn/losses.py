@@ -11,9 +11,11 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
-from autograd import Value, total
+from autograd import Rule, Value, primitive, total
+from autograd._numbers import is_number
 
 __all__ = [
     "bce_loss",
@@ -26,34 +28,32 @@ __all__ = [
 
 Scalar = Value | float
 # PyTorch's binary_cross_entropy clamps each log at -100 so that p = 0 or 1 gives a
-# finite loss instead of inf.
+# finite loss instead of inf, and divides its gradient by max(p (1 - p), 1e-12).
 _LOG_FLOOR = -100.0
-
-
-def _is_real(x: Any) -> bool:
-    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+_BCE_EPSILON = 1e-12
 
 
 def _as_value(x: Any, where: str) -> Value:
     if isinstance(x, Value):
         return x
-    if _is_real(x):
+    if is_number(x):
         return Value(float(x))
     raise TypeError(f"{where} must be a Value or a number, got {type(x).__name__}: {x!r}")
 
 
-def _number(x: Any, where: str) -> float:
+def _as_float(x: Any, where: str) -> float:
+    """A target as a float: a number, or a Value's data (no gradient flows to targets)."""
     if isinstance(x, Value):
         return x.data
-    if _is_real(x):
+    if is_number(x):
         return float(x)
     raise TypeError(f"{where} must be a number, got {type(x).__name__}: {x!r}")
 
 
 def _pairs(op: str, pred: Any, target: Any) -> list[tuple[Value, Any]]:
     """Pair predictions with targets; a lone prediction pairs with a lone target."""
-    scalar_pred = isinstance(pred, Value) or _is_real(pred)
-    scalar_target = isinstance(target, Value) or _is_real(target)
+    scalar_pred = isinstance(pred, Value) or is_number(pred)
+    scalar_target = isinstance(target, Value) or is_number(target)
     if scalar_pred and scalar_target:
         return [(_as_value(pred, f"{op}: prediction"), target)]
     if scalar_pred or scalar_target or not isinstance(pred, Sequence):
@@ -82,11 +82,33 @@ def _reduce(op: str, terms: list[Value], reduction: str) -> Value:
     raise ValueError(f"{op}: unknown reduction {reduction!r}; expected 'mean' or 'sum'")
 
 
-def _clamped_log(x: Value) -> Value:
-    # Below e**-100 the log is the constant -100 (PyTorch's clamp); no gradient flows there.
-    if x.data > 0 and math.log(x.data) > _LOG_FLOOR:
-        return x.log()
-    return Value(_LOG_FLOOR)
+def _clamped_log(x: float) -> float:
+    # log(0) is -inf, so below e**-100 the log is the constant -100 (PyTorch's clamp).
+    return max(math.log(x), _LOG_FLOOR) if x > 0 else _LOG_FLOOR
+
+
+def _at_least(x: Value | float, floor: float) -> Value | float:
+    # max(x, floor) for a float or a Value (compared by its data): the derivative of
+    # the result is 1 above the floor and 0 below it, as max's is.
+    return x if x >= floor else floor
+
+
+@lru_cache(maxsize=64)
+def _bce_rule(y: float) -> Rule:
+    """The op p -> -(y log p + (1 - y) log(1 - p)) for one constant label ``y``, as PyTorch.
+
+    The forward clamps each log at -100. The derivative is not that of the clamped logs
+    (zero wherever a log is clamped, so a saturated p = 0 or 1 could never learn) but
+    PyTorch's (p - y) / max(p (1 - p), 1e-12): one expression that also works on Values,
+    so second derivatives work. One rule per distinct label, shared by every node with
+    that label (labels are nearly always 0 or 1): no closure stored per node.
+    """
+    return primitive(
+        "bce",
+        # PyTorch's form: (y - 1) * log(1 - p) - y * log(p).
+        lambda p: (y - 1.0) * _clamped_log(1.0 - p) - y * _clamped_log(p),
+        lambda out, p: ((p - y) / _at_least(p * (1.0 - p), _BCE_EPSILON),),
+    )
 
 
 def mse_loss(pred: Scalar | Sequence[Scalar], target: Any, reduction: str = "mean") -> Value:
@@ -104,9 +126,9 @@ def mse_loss(pred: Scalar | Sequence[Scalar], target: Any, reduction: str = "mea
         >>> mse_loss([Value(1.0), Value(3.0)], [0.0, 1.0]).data  # (1 + 4) / 2
         2.5
     """
-    terms = []
+    terms: list[Value] = []
     for i, (p, t) in enumerate(_pairs("mse_loss", pred, target)):
-        d = p - _number(t, f"mse_loss: target {i}")
+        d = p - _as_float(t, f"mse_loss: target {i}")
         terms.append(d * d)
     return _reduce("mse_loss", terms, reduction)
 
@@ -114,8 +136,9 @@ def mse_loss(pred: Scalar | Sequence[Scalar], target: Any, reduction: str = "mea
 def bce_loss(prob: Scalar | Sequence[Scalar], target: Any, reduction: str = "mean") -> Value:
     """Binary cross-entropy on probabilities: -(t log p + (1 - t) log(1 - p)).
 
-    Each log is clamped at -100, as ``torch.nn.functional.binary_cross_entropy`` does, so
-    p = 0 or 1 gives a finite loss; where a log is clamped no gradient flows through it.
+    As ``torch.nn.functional.binary_cross_entropy``: each log is clamped at -100, so
+    p = 0 or 1 gives a finite loss, and the gradient is (p - t) / max(p (1 - p), 1e-12)
+    per sample, so a saturated prediction (p = 0 with t = 1, say) still learns.
     Prefer ``bce_with_logits_loss`` on raw scores: it is exact where this one clamps.
 
     Args:
@@ -129,10 +152,15 @@ def bce_loss(prob: Scalar | Sequence[Scalar], target: Any, reduction: str = "mea
     Example:
         >>> round(bce_loss(Value(0.8), 1).data, 6)  # -log(0.8)
         0.223144
+        >>> p = Value(0.0)
+        >>> loss = bce_loss(p, 1)  # log(0) clamped at -100
+        >>> loss.backward()
+        >>> loss.data, p.grad  # (0 - 1) / 1e-12
+        (100.0, -1000000000000.0)
     """
-    terms = []
+    terms: list[Value] = []
     for i, (p, t) in enumerate(_pairs("bce_loss", prob, target)):
-        t = _number(t, f"bce_loss: target {i}")
+        t = _as_float(t, f"bce_loss: target {i}")
         if not 0.0 <= p.data <= 1.0:
             raise ValueError(
                 f"bce_loss: prediction {i} is {p.data!r}; expected a probability in [0, 1] "
@@ -140,8 +168,7 @@ def bce_loss(prob: Scalar | Sequence[Scalar], target: Any, reduction: str = "mea
             )
         if not 0.0 <= t <= 1.0:
             raise ValueError(f"bce_loss: target {i} is {t!r}; expected a label in [0, 1]")
-        # PyTorch's form: (t - 1) * log(1 - p) - t * log(p).
-        terms.append((t - 1.0) * _clamped_log(1.0 - p) - t * _clamped_log(p))
+        terms.append(_bce_rule(t)(p))
     return _reduce("bce_loss", terms, reduction)
 
 
@@ -167,9 +194,9 @@ def bce_with_logits_loss(
         >>> bce_with_logits_loss(Value(-1000.0), 1).data  # no overflow
         1000.0
     """
-    terms = []
+    terms: list[Value] = []
     for i, (z, t) in enumerate(_pairs("bce_with_logits_loss", logit, target)):
-        t = _number(t, f"bce_with_logits_loss: target {i}")
+        t = _as_float(t, f"bce_with_logits_loss: target {i}")
         if not 0.0 <= t <= 1.0:
             raise ValueError(
                 f"bce_with_logits_loss: target {i} is {t!r}; expected a label in [0, 1]"
@@ -193,9 +220,9 @@ def hinge_loss(score: Scalar | Sequence[Scalar], label: Any, reduction: str = "m
         >>> hinge_loss([Value(2.0), Value(0.5)], [1, 1]).data  # (0 + 0.5) / 2
         0.25
     """
-    terms = []
+    terms: list[Value] = []
     for i, (s, y) in enumerate(_pairs("hinge_loss", score, label)):
-        y = _number(y, f"hinge_loss: label {i}")
+        y = _as_float(y, f"hinge_loss: label {i}")
         if y not in (1.0, -1.0):
             raise ValueError(f"hinge_loss: label {i} is {y!r}; expected +1 or -1")
         terms.append((1.0 - y * s).relu())
@@ -205,9 +232,10 @@ def hinge_loss(score: Scalar | Sequence[Scalar], label: Any, reduction: str = "m
 def _class_index(t: Any, k: int, where: str) -> int:
     if isinstance(t, bool) or not isinstance(t, numbers.Integral):
         raise TypeError(f"{where} must be an int class index, got {type(t).__name__}: {t!r}")
-    if not 0 <= t < k:
+    index = int(t)
+    if not 0 <= index < k:
         raise ValueError(f"{where} is {t!r}; expected a class index in [0, {k})")
-    return int(t)
+    return index
 
 
 def _logits(z: Any, where: str) -> list[Value]:
@@ -234,7 +262,10 @@ def cross_entropy_loss(logits: Sequence[Any], target: Any, reduction: str = "mea
         >>> cross_entropy_loss([[1000.0, 0.0]], [0]).data  # no overflow
         0.0
     """
-    if isinstance(target, numbers.Integral) and not isinstance(target, bool):
+    samples: Sequence[Any]
+    targets: Sequence[Any]
+    # bool first: mypy does not know that bool is an Integral, and it is one.
+    if not isinstance(target, bool) and isinstance(target, numbers.Integral):
         samples, targets = [logits], [target]
     else:
         if not isinstance(logits, Sequence) or not isinstance(target, Sequence):
@@ -250,8 +281,8 @@ def cross_entropy_loss(logits: Sequence[Any], target: Any, reduction: str = "mea
         if not logits:
             raise ValueError("cross_entropy_loss: got no samples (an empty batch has no mean)")
         samples, targets = logits, target
-    terms = []
-    classes = None
+    terms: list[Value] = []
+    classes: int | None = None
     for i, (z, t) in enumerate(zip(samples, targets, strict=True)):
         z = _logits(z, f"cross_entropy_loss: logits of sample {i}")
         if classes is None:

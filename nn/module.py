@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from autograd import Value, dot
+from autograd._numbers import is_number
 
 from .activations import Activation, resolve_activation
 from .init import check_scheme, init_neuron, make_rng
@@ -39,10 +40,6 @@ def _collect(prefix: str, obj: Any, out: list[tuple[str, Value]]) -> None:
             _collect(f"{prefix}.{i}", item, out)
 
 
-def _is_real(x: Any) -> bool:
-    return isinstance(x, numbers.Real) and not isinstance(x, bool)
-
-
 def _check_size(name: str, n: Any) -> int:
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"{name} must be a positive int, got {n!r}")
@@ -64,7 +61,7 @@ def _as_values(x: Sequence[Value | float], nin: int, who: str) -> list[Value]:
     out = []
     for i, xi in enumerate(x):
         if type(xi) is not Value:
-            if not _is_real(xi) and not isinstance(xi, Value):
+            if not is_number(xi) and not isinstance(xi, Value):
                 raise TypeError(
                     f"{who}: input {i} must be a number or a Value, got {type(xi).__name__}"
                 )
@@ -192,7 +189,7 @@ class Module:
         new = {}
         for name, value in state.items():
             if name in params:
-                if not _is_real(value):
+                if not is_number(value):
                     raise TypeError(
                         f"load_state_dict: value for {name!r} must be a number, "
                         f"got {type(value).__name__}: {value!r}"
@@ -381,7 +378,7 @@ class MLP(Module):
         self.nin = nin
         self.nouts = list(nouts)
         # What nn.load needs to rebuild this network (None when an activation is a callable).
-        self._config = None
+        self._config: dict[str, Any] | None = None
         if all(isinstance(a, (str, type(None))) for a in (activation, output_activation)):
             self._config = {
                 "nin": nin,
@@ -400,7 +397,7 @@ class MLP(Module):
         # passes a list on (micrograd's Layer unwraps it and the next layer then fails).
         return x[0] if len(x) == 1 else x
 
-    def config(self) -> dict | None:
+    def config(self) -> dict[str, Any] | None:
         """The constructor arguments (without ``seed``), or None if an activation is a callable.
 
         Example:

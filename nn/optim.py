@@ -12,17 +12,17 @@ decay or momentum an unused parameter still moves.)
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from autograd import Value
+from autograd._numbers import is_number
 
 __all__ = ["SGD", "Adam", "AdamW", "Optimizer"]
 
 
 def _real(owner: str, name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if not is_number(value):
         raise TypeError(f"{owner}: {name} must be a number, got {type(value).__name__}: {value!r}")
     return float(value)
 
@@ -54,19 +54,35 @@ def _lerp(start: float, end: float, weight: float) -> float:
     return end - (end - start) * (1.0 - weight)
 
 
-def _float_list(owner: str, key: str, value: Any, n: int, allow_none: bool = False) -> list:
+def _float_list(
+    owner: str, key: str, value: Any, n: int, allow_none: bool = False
+) -> list[float | None]:
     if not isinstance(value, list) or len(value) != n:
         got = f"a list of length {len(value)}" if isinstance(value, list) else repr(value)
         raise ValueError(f"{owner}: {key!r} must be a list of {n} numbers, got {got}")
-    out = []
+    out: list[float | None] = []
     for i, x in enumerate(value):
         if x is None and allow_none:
             out.append(None)
-        elif isinstance(x, bool) or not isinstance(x, numbers.Real):
+        elif not is_number(x):
             raise TypeError(f"{owner}: {key}[{i}] must be a number, got {type(x).__name__}: {x!r}")
         else:
             out.append(float(x))
     return out
+
+
+# An optimizer's per-parameter buffers by name: list[float] (Adam's moments) or
+# list[float | None] (SGD's momentum, None before a parameter's first step). list is
+# invariant and the buffers are updated in place, so no narrower type covers both.
+_Buffers = dict[str, list[Any]]
+
+
+class _CheckedState(NamedTuple):
+    """A state dict that passed every check: what ``Optimizer._apply_state`` sets."""
+
+    hyperparameters: Mapping[str, Any]
+    step_count: int
+    buffers: dict[str, list[float | None]]
 
 
 class Optimizer:
@@ -147,7 +163,7 @@ class Optimizer:
         """
         raise NotImplementedError
 
-    def _state_lists(self) -> dict[str, list]:
+    def _state_lists(self) -> _Buffers:
         raise NotImplementedError
 
     def state_dict(self) -> dict[str, Any]:
@@ -183,7 +199,7 @@ class Optimizer:
         """
         self._apply_state(self._check_state(state))
 
-    def _check_state(self, state: Any) -> tuple:
+    def _check_state(self, state: Any) -> _CheckedState:
         """Validate a state dict without changing anything; returns what ``_apply_state`` sets."""
         name = type(self).__name__
         who = f"{name}.load_state_dict"
@@ -203,7 +219,8 @@ class Optimizer:
             got = sorted(hyper) if isinstance(hyper, Mapping) else repr(hyper)
             raise ValueError(f"{who}: hyperparameters must have keys {sorted(own)}, got {got}")
         # Validate by building a throwaway optimizer with the same settings.
-        type(self)([Value(0.0)], **{k: (tuple(v) if k == "betas" else v) for k, v in hyper.items()})
+        settings: dict[str, Any] = {k: tuple(v) if k == "betas" else v for k, v in hyper.items()}
+        type(self)([Value(0.0)], **settings)
         buffers = state["state"]
         own_buffers = self._state_lists()
         if not isinstance(buffers, Mapping) or set(buffers) != set(own_buffers):
@@ -214,14 +231,13 @@ class Optimizer:
             key: _float_list(who, key, buffers[key], n, allow_none=key == "momentum_buffer")
             for key in own_buffers
         }
-        return hyper, step_count, new_buffers
+        return _CheckedState(hyper, step_count, new_buffers)
 
-    def _apply_state(self, checked: tuple) -> None:
-        hyper, step_count, new_buffers = checked
+    def _apply_state(self, checked: _CheckedState) -> None:
         own_buffers = self._state_lists()
-        self._set_hyperparameters(hyper)
-        self.step_count = step_count
-        for key, values in new_buffers.items():
+        self._set_hyperparameters(checked.hyperparameters)
+        self.step_count = checked.step_count
+        for key, values in checked.buffers.items():
             own_buffers[key][:] = values
 
     def _set_hyperparameters(self, hyper: Mapping[str, Any]) -> None:
@@ -309,7 +325,7 @@ class SGD(Optimizer):
             "maximize": self.maximize,
         }
 
-    def _state_lists(self) -> dict[str, list]:
+    def _state_lists(self) -> _Buffers:
         return {"momentum_buffer": self.momentum_buffer}
 
     def step(self) -> None:
@@ -414,7 +430,7 @@ class Adam(Optimizer):
             "maximize": self.maximize,
         }
 
-    def _state_lists(self) -> dict[str, list]:
+    def _state_lists(self) -> _Buffers:
         return {
             "exp_avg": self.exp_avg,
             "exp_avg_sq": self.exp_avg_sq,

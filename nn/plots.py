@@ -14,7 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from autograd.graph.draw import _write_atomic
+from autograd._files import write_atomic
+
+from .train import History
 
 __all__ = ["decision_boundary_figure", "history_figure", "require_matplotlib", "save_figure"]
 
@@ -50,7 +52,7 @@ def _figure(width: float, height: float) -> Any:
     return figure
 
 
-def history_figure(history: Mapping[str, Sequence[float]], title: str = "") -> Any:
+def history_figure(history: History | Mapping[str, Sequence[float]], title: str = "") -> Any:
     """The loss per epoch, and the accuracy beside it when the history has one.
 
     Args:
@@ -170,7 +172,7 @@ def _margins(grid: list[list[Any]]) -> list[list[list[float]]]:
     n = len(grid[0][0])
     margins: list[list[list[float]]] = [[] for _ in range(n)]
     for row in grid:
-        rows = [[] for _ in range(n)]
+        rows: list[list[float]] = [[] for _ in range(n)]
         for scores in row:
             for k in range(n):
                 rows[k].append(scores[k] - max(s for j, s in enumerate(scores) if j != k))
@@ -185,7 +187,7 @@ def _axis(low: float, high: float, n: int) -> list[float]:
     return [low + (high - low) * i / (n - 1) for i in range(n)]
 
 
-def save_figure(figure: Any, path: str | os.PathLike) -> Path:
+def save_figure(figure: Any, path: str | os.PathLike[str]) -> Path:
     """Write ``figure`` as a PNG at ``path``, atomically (a temporary file, then a rename).
 
     Args:
@@ -208,5 +210,5 @@ def save_figure(figure: Any, path: str | os.PathLike) -> Path:
     # Rendered in memory first: a plotting error leaves no file behind.
     figure.savefig(buffer, format="png")
     path = Path(path)
-    _write_atomic(path, buffer.getvalue())
+    write_atomic(path, buffer.getvalue())
     return path

@@ -13,20 +13,20 @@ refuses that (use eager mode) rather than run slower than eager.
 
 What a tape cannot see (see ``autograd.tape``): Python branches on ``.data`` are frozen
 at trace time. nn's ``cross_entropy_loss`` shifts logits by their largest value read as a
-number (the same loss in exact arithmetic, whatever the shift) and ``bce_loss`` clamps its
-logs by reading ``.data``; the first batch is checked against the eager loss, and
-``TapedLoss`` raises if they differ.
+number (the same loss in exact arithmetic, whatever the shift); ``bce_loss`` clamps inside
+its own op, which every replay evaluates again. The first batch is checked against the
+eager loss, and ``TapedLoss`` raises if they differ.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from autograd import Value, no_grad, trace
+from autograd import Tape, Value, no_grad, trace
 
-__all__ = ["TapedLoss"]
+__all__ = ["Model", "TapedLoss"]
 
 # More distinct targets than this means regression-like targets: eager mode is faster.
 MAX_TAPES = 64
@@ -34,7 +34,8 @@ MAX_TAPES = 64
 CHECK_RTOL = 1e-9
 
 
-def _numbers(x: Any) -> list[float]:
+def _sample_floats(x: Any) -> list[float]:
+    """One sample's inputs (a number, or a list or tuple of numbers) as a list of floats."""
     items = x if isinstance(x, (list, tuple)) else [x]
     return [float(v) for v in items]
 
@@ -44,6 +45,16 @@ def _key(target: Any) -> Any:
     if isinstance(target, (list, tuple)):
         return tuple(_key(t) for t in target)
     return float(target)
+
+
+@runtime_checkable
+class Model(Protocol):
+    """What a tape needs of a model: it maps one sample to a prediction and lists its
+    parameters (every ``nn.Module`` does)."""
+
+    def __call__(self, x: Any) -> Any: ...
+
+    def parameters(self) -> list[Value]: ...
 
 
 class TapedLoss:
@@ -66,14 +77,14 @@ class TapedLoss:
         (2, 2)
     """
 
-    def __init__(self, model: Callable[[Any], Any], loss: Callable[..., Value]) -> None:
+    def __init__(self, model: Model, loss: Callable[..., Value]) -> None:
         self.model = model
         self.loss = loss
         self.params = list(model.parameters())
-        self.tapes: dict[Any, Any] = {}
+        self.tapes: dict[Any, Tape] = {}
         self.checked = False
 
-    def _tape(self, sample: Any, target: Any) -> Any:
+    def _tape(self, sample: Any, target: Any) -> Tape:
         key = _key(target)
         tape = self.tapes.get(key)
         if tape is None:
@@ -89,7 +100,7 @@ class TapedLoss:
                 return self.loss([pred], [target]), pred
 
             tape = self.tapes[key] = trace(
-                one_example, *_numbers(sample), params=self.params, has_aux=True
+                one_example, *_sample_floats(sample), params=self.params, has_aux=True
             )
         return tape
 
@@ -126,7 +137,7 @@ class TapedLoss:
         preds: list[Any] = [None] * len(X)
         for rows in by_target.values():
             tape = self._tape(X[rows[0]], y[rows[0]])
-            columns = np.array([_numbers(X[i]) for i in rows]).T
+            columns = np.array([_sample_floats(X[i]) for i in rows]).T
             losses, aux = tape.batch_backward(*columns, scale=scale)
             total += math.fsum(losses.tolist())
             if isinstance(aux, list):  # several outputs (class scores)

@@ -15,19 +15,31 @@ object with ``zero_grad()`` and ``step()``; a schedule is stepped once per epoch
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypedDict
 
 from autograd import Value, no_grad
 
 from .datasets import batches
 from .init import make_rng
 from .losses import bce_loss, bce_with_logits_loss, cross_entropy_loss, hinge_loss
-from .taped import TapedLoss
+from .taped import Model, TapedLoss
 
-__all__ = ["evaluate", "fit"]
+__all__ = ["History", "evaluate", "fit"]
 
 Accuracy = Callable[[Any, Any], bool]
+Loss = Callable[..., Value]
+
+
+class _Required(TypedDict):
+    loss: list[float]
+    lr: list[float | None]  # None for an optimizer without an ``lr`` attribute
+
+
+class History(_Required, total=False):
+    """What ``fit`` returns: one entry per epoch in each list (``accuracy`` when one applies)."""
+
+    accuracy: list[float]
 
 
 def _argmax(pred: Sequence[Value]) -> int:
@@ -35,7 +47,7 @@ def _argmax(pred: Sequence[Value]) -> int:
 
 
 # How each classification loss turns a prediction into a class, for the accuracy column.
-_DECISIONS: dict[Callable, Accuracy] = {
+_DECISIONS: dict[Loss, Accuracy] = {
     hinge_loss: lambda p, t: (p.data > 0) == (t > 0),
     bce_loss: lambda p, t: (p.data > 0.5) == (t > 0.5),
     bce_with_logits_loss: lambda p, t: (p.data > 0) == (t > 0.5),
@@ -43,7 +55,7 @@ _DECISIONS: dict[Callable, Accuracy] = {
 }
 
 
-def _accuracy_function(accuracy: Any, loss: Callable) -> Accuracy | None:
+def _accuracy_function(accuracy: str | Accuracy | None, loss: Loss) -> Accuracy | None:
     if accuracy == "auto":
         return _DECISIONS.get(loss)
     if accuracy is None or callable(accuracy):
@@ -79,7 +91,7 @@ def fit(
     model: Callable[[Any], Any],
     X: Sequence[Any],
     y: Sequence[Any],
-    loss: Callable[..., Value],
+    loss: Loss,
     optimizer: Any,
     epochs: int,
     batch_size: int | None = None,
@@ -88,9 +100,9 @@ def fit(
     scheduler: Any = None,
     accuracy: str | Accuracy | None = "auto",
     progress: bool | None = None,
-    callback: Callable[[int, dict[str, list]], Any] | None = None,
+    callback: Callable[[int, History], Any] | None = None,
     tape: bool = False,
-) -> dict[str, list[float]]:
+) -> History:
     """Train ``model`` on ``(X, y)`` with mini-batch gradient descent.
 
     Args:
@@ -142,29 +154,16 @@ def fit(
     rng = make_rng(seed) if shuffle and batch_size is not None and batch_size < len(X) else None
     inputs = _as_inputs(X)
     targets = list(y)
-    history: dict[str, list[float]] = {"loss": [], "lr": []}
+    history: History = {"loss": [], "lr": []}
     if is_correct is not None:
         history["accuracy"] = []
-    taped = TapedLoss(model, loss) if tape else None
+    step = _Step(model, loss, optimizer, _taped_loss(model, loss) if tape else None)
     bar = _progress_bar(progress, epochs)
     try:
         for epoch in range(epochs):
             lr = getattr(optimizer, "lr", None)
-            total = 0.0
-            correct = 0
-            for xb, yb in batches(inputs, targets, batch_size, shuffle=rng is not None, seed=rng):
-                optimizer.zero_grad()
-                if taped is not None:
-                    batch_loss, preds = taped.backward(xb, yb)
-                else:
-                    preds = [model(x) for x in xb]
-                    loss_node = loss(preds, yb)
-                    loss_node.backward()
-                    batch_loss = loss_node.data
-                optimizer.step()
-                total += batch_loss * len(xb)
-                if is_correct is not None:
-                    correct += sum(map(is_correct, preds, yb))
+            epoch_batches = batches(inputs, targets, batch_size, shuffle=rng is not None, seed=rng)
+            total, correct = step.epoch(epoch_batches, is_correct)
             history["loss"].append(total / len(inputs))
             history["lr"].append(lr)
             if is_correct is not None:
@@ -172,11 +171,7 @@ def fit(
             if scheduler is not None:
                 scheduler.step()
             if bar is not None:
-                shown = {"loss": f"{history['loss'][-1]:.4g}"}
-                if is_correct is not None:
-                    shown["acc"] = f"{history['accuracy'][-1]:.3f}"
-                bar.set_postfix(shown, refresh=False)
-                bar.update(1)
+                _show_epoch(bar, history)
             if callback is not None:
                 callback(epoch, history)
     finally:
@@ -185,12 +180,67 @@ def fit(
     return history
 
 
+def _taped_loss(model: Callable[[Any], Any], loss: Loss) -> TapedLoss:
+    if not isinstance(model, Model):
+        raise TypeError(
+            f"fit(tape=True): the model must have a parameters() method (an nn.Module), "
+            f"got {type(model).__name__}; use tape=False"
+        )
+    return TapedLoss(model, loss)
+
+
+class _Step:
+    """One optimizer step per batch: eager (a graph per batch) or from compiled tapes."""
+
+    def __init__(
+        self, model: Callable[[Any], Any], loss: Loss, optimizer: Any, taped: TapedLoss | None
+    ) -> None:
+        self.model = model
+        self.loss = loss
+        self.optimizer = optimizer
+        self.taped = taped
+
+    def epoch(
+        self, epoch_batches: Iterable[tuple[list[Any], list[Any]]], is_correct: Accuracy | None
+    ) -> tuple[float, int]:
+        """Step on each batch; returns the loss summed over samples and the number correct."""
+        total = 0.0
+        correct = 0
+        for xb, yb in epoch_batches:
+            batch_loss, preds = self.batch(xb, yb)
+            total += batch_loss * len(xb)
+            if is_correct is not None:
+                correct += sum(map(is_correct, preds, yb))
+        return total, correct
+
+    def batch(self, xb: list[Any], yb: list[Any]) -> tuple[float, list[Any]]:
+        """One step on one batch; returns its mean loss and the predictions made."""
+        self.optimizer.zero_grad()
+        if self.taped is not None:
+            batch_loss, preds = self.taped.backward(xb, yb)
+        else:
+            preds = [self.model(x) for x in xb]
+            loss_node = self.loss(preds, yb)
+            loss_node.backward()
+            batch_loss = loss_node.data
+        self.optimizer.step()
+        return batch_loss, preds
+
+
+def _show_epoch(bar: Any, history: History) -> None:
+    shown = {"loss": f"{history['loss'][-1]:.4g}"}
+    if "accuracy" in history:
+        shown["acc"] = f"{history['accuracy'][-1]:.3f}"
+    bar.set_postfix(shown, refresh=False)
+    bar.update(1)
+
+
 @no_grad()
 def evaluate(
     model: Callable[[Any], Any],
     X: Sequence[Any],
     y: Sequence[Any],
-    loss: Callable[..., Value],
+    loss: Loss,
     accuracy: str | Accuracy | None = "auto",
 ) -> dict[str, float]:
     """The loss (and accuracy) of ``model`` on ``(X, y)``, without recording a graph.

@@ -1,5 +1,9 @@
 """Hand-built graphs, neurons and MLPs for the drawing tests (no dependency on the ``nn`` package).
 
+Also the one definition of the README's example expression, ``example()``: the tests
+use it, docs/make_pictures.py draws it as docs/expression.svg, and tests/test_readme.py
+checks it against the README's own code.
+
 Parameter names follow ``nn``'s ``named_parameters()`` format: ``layers.L.neurons.K.w.I``
 and ``layers.L.neurons.K.b``. The neuron is micrograd's: ``act(b + w0*x0 + w1*x1 + ...)``
 written as ``sum(w*x, b)``, so the graphs have micrograd's node counts.
@@ -13,9 +17,12 @@ from itertools import pairwise
 from autograd import Value
 
 
-def mlp(sizes: list[int], seed: int = 0) -> list[tuple[str, Value]]:
-    """Named parameters of an MLP with layer widths ``sizes`` (inputs first)."""
-    rng = random.Random(seed)
+def mlp(sizes: list[int], seed: int | random.Random = 0) -> list[tuple[str, Value]]:
+    """Named parameters of an MLP with layer widths ``sizes`` (inputs first).
+
+    ``seed`` is an int or a ``random.Random`` to draw from (and leave advanced).
+    """
+    rng = seed if isinstance(seed, random.Random) else random.Random(seed)
     params = []
     for layer, (nin, nout) in enumerate(pairwise(sizes)):
         for k in range(nout):

@@ -3,7 +3,7 @@ import math
 import pytest
 
 import nn
-from autograd import Value
+from autograd import Value, grad, trace
 
 
 def values(*xs):
@@ -39,6 +39,44 @@ def test_bce_value_gradient_and_pytorch_clamp():
     assert nn.bce_loss(Value(1.0), 0).data == 100.0
     assert nn.bce_loss(Value(1.0), 1).data == 0.0
     assert nn.bce_loss(Value(0.5), 0.5).data == pytest.approx(math.log(2), abs=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("p", "y", "loss", "grad"),
+    [
+        (0.0, 0, 0.0, 0.0),
+        (0.0, 1, 100.0, -1e12),  # saturated and wrong: PyTorch's (p - y) / 1e-12
+        (1.0, 0, 100.0, 1e12),
+        (1.0, 1, 0.0, 0.0),
+    ],
+)
+def test_bce_at_the_clamp_points_has_pytorchs_gradient(p, y, loss, grad):
+    x = Value(p)
+    out = nn.bce_loss(x, y)
+    out.backward()
+    assert out.data == loss
+    assert x.grad == pytest.approx(grad, rel=1e-15, abs=0.0)
+
+
+def test_bce_clamp_gradients_are_divided_by_the_batch_size():
+    p = values(0.0, 1.0, 0.5)
+    nn.bce_loss(p, [1, 0, 1]).backward()
+    assert [x.grad for x in p] == pytest.approx([-1e12 / 3, 1e12 / 3, -2 / 3], rel=1e-15)
+    q = values(0.0, 1.0)
+    nn.bce_loss(q, [1, 0], reduction="sum").backward()
+    assert [x.grad for x in q] == pytest.approx([-1e12, 1e12], rel=1e-15)
+
+
+@pytest.mark.parametrize("p", [1e-6, 0.01, 0.3, 0.5, 0.9, 0.999])
+@pytest.mark.parametrize("y", [0.0, 1.0, 0.25])
+def test_bce_inside_the_clamps_is_the_closed_form(p, y):
+    x = Value(p)
+    out = nn.bce_loss(x, y)
+    assert out.data == pytest.approx(-(y * math.log(p) + (1 - y) * math.log(1 - p)), rel=1e-14)
+    (dx,) = grad(out, [x], create_graph=True)
+    assert dx.data == pytest.approx(-y / p + (1 - y) / (1 - p), rel=1e-12)
+    # The derivative is itself differentiable: d2/dp2 = y / p**2 + (1 - y) / (1 - p)**2.
+    assert grad(dx, [x])[0] == pytest.approx(y / p**2 + (1 - y) / (1 - p) ** 2, rel=1e-9)
 
 
 def test_bce_rejects_out_of_range_probabilities_and_labels():
@@ -148,3 +186,10 @@ def test_cross_entropy_needs_the_same_number_of_logits_in_every_sample():
     a, b, c = Value(1.0), Value(2.0), Value(3.0)
     with pytest.raises(ValueError, match="sample 1 has 1 logits but sample 0 has 2"):
         nn.cross_entropy_loss([[a, b], [c]], [0, 0])
+
+
+def test_bce_clamp_is_replayed_by_a_tape():
+    # The clamp lives inside the op, so a tape traced at p = 0.5 still clamps at 0 and 1.
+    tape = trace(lambda p: nn.bce_loss(p, 1), 0.5)
+    assert tape.value_and_grad(0.0) == (100.0, (pytest.approx(-1e12, rel=1e-15),))
+    assert tape.value_and_grad(1.0) == (0.0, (0.0,))

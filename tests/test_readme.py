@@ -26,3 +26,15 @@ def test_readme_pictures_exist():
     assert pictures, "the README shows pictures"
     for picture in pictures:
         assert (root / picture).is_file(), picture
+
+
+def test_the_readme_expression_is_hand_mlps_example():
+    # docs/make_pictures.py draws hand_mlp.example() as the README's docs/expression.svg.
+    from hand_mlp import example
+
+    from autograd import to_dot
+
+    block = next(e for e in examples() if 'L.label = "L"' in e.code)
+    namespace: dict = {"__name__": "__readme__"}
+    run(block, namespace)
+    assert to_dot(namespace["L"]) == to_dot(example())

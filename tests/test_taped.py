@@ -90,6 +90,17 @@ def test_regression_targets_are_refused():
                progress=False, tape=True)  # fmt: skip
 
 
+def test_a_model_without_parameters_is_refused_with_a_message():
+    model = nn.MLP(1, [1], seed=0)
+
+    def plain_function(x):  # callable, but a tape cannot find its parameters
+        return model(x)
+
+    with pytest.raises(TypeError, match=r"parameters\(\).*function.*tape=False"):
+        nn.fit(plain_function, [[0.5]], [1], nn.hinge_loss, nn.SGD(model.parameters(), lr=0.1),
+               epochs=1, progress=False, tape=True)  # fmt: skip
+
+
 def test_a_loss_that_is_not_a_mean_of_examples_is_caught_on_the_first_batch():
     def squared_sum(preds, targets):
         return total(p * t for p, t in zip(preds, targets, strict=True)) ** 2

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from .._files import write_atomic
 from ..value import Value
 from .dot import to_dot
 from .render import render
@@ -82,32 +82,8 @@ class Graph:
             data = self.svg.encode("utf-8")
         else:
             data = render(self.source, fmt, what="Graph.save")
-        _write_atomic(path, data)
+        write_atomic(path, data)
         return path
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        # mkstemp makes the file private (0600); give it the mode a plain open() would.
-        os.chmod(tmp, _existing_mode(path))
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def _existing_mode(path: Path) -> int:
-    try:
-        return path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        umask = os.umask(0)  # the only way to read the umask is to set it
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 def draw(root: Value, **options: Any) -> Graph:

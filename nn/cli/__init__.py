@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from autograd import __version__
@@ -88,7 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return done.code if isinstance(done.code, int) else 1
     where = f"{PROG} {args.command}"
     try:
-        return args.run(args)
+        command: Callable[[argparse.Namespace], int] = args.run  # set by add_parser
+        return command(args)
     except UsageError as e:
         print(f"{where}: error: {e} (see {where} --help)", file=sys.stderr)
         return 2

@@ -10,12 +10,11 @@ functions are allowed, and anything else is refused with a message naming it.
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from autograd import draw, explain, parse_expression
 from autograd.parse import FUNCTIONS
 
-from .options import UsageError
+from .options import Subcommands, UsageError
 
 __all__ = ["add_parser", "assignment", "run"]
 
@@ -48,7 +47,7 @@ def assignment(text: str) -> tuple[str, float]:
     return name, value
 
 
-def add_parser(commands: Any) -> argparse.ArgumentParser:
+def add_parser(commands: Subcommands) -> argparse.ArgumentParser:
     """Add the ``graph`` subcommand to ``commands`` (argparse's subparsers).
 
     Args:
@@ -96,7 +95,8 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def _number(x: float) -> str:
+def _format_number(x: float) -> str:
+    """``x`` as printed by ``chainrule graph``: DIGITS significant digits."""
     return format(x, f".{DIGITS}g")
 
 
@@ -152,9 +152,9 @@ def run(args: argparse.Namespace) -> int:
     except OSError as e:  # its own message would name the temporary file, not ours
         raise OSError(f"cannot write {args.output!r}: {e.strerror or e}") from None
 
-    print(f"{out.label} = {args.expression.strip()} = {_number(out.data)}")
+    print(f"{out.label} = {args.expression.strip()} = {_format_number(out.data)}")
     for name, leaf in parsed.inputs.items():
-        print(f"d{out.label}/d{name} = {_number(leaf.grad)}")
+        print(f"d{out.label}/d{name} = {_format_number(leaf.grad)}")
     print(f"wrote {path}")
     for explanation in explanations:
         print()

@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
+from typing import Any, Protocol
 
 __all__ = [
+    "Subcommands",
     "UsageError",
     "folder",
     "int_at_least",
@@ -19,6 +21,13 @@ __all__ = [
     "positive_float",
     "real_at_least",
 ]
+
+
+class Subcommands(Protocol):
+    """What each command's ``add_parser`` needs of ``ArgumentParser.add_subparsers()``'s
+    result (argparse keeps that class private)."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser: ...
 
 
 class UsageError(ValueError):
@@ -52,7 +61,8 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
     return parse
 
 
-def _finite(text: str) -> float | None:
+def _parse_finite(text: str) -> float | None:
+    """The finite number ``text`` spells, or None (not a number, inf or nan)."""
     try:
         value = float(text)
     except ValueError:
@@ -75,7 +85,7 @@ def real_at_least(minimum: float) -> Callable[[str], float]:
     """
 
     def parse(text: str) -> float:
-        value = _finite(text)
+        value = _parse_finite(text)
         if value is None or value < minimum:
             raise argparse.ArgumentTypeError(f"expected a number >= {minimum:g}, got {text!r}")
         return value
@@ -97,7 +107,7 @@ def positive_float(text: str) -> float:
         >>> positive_float("0.05")
         0.05
     """
-    value = _finite(text)
+    value = _parse_finite(text)
     if value is None or value <= 0:
         raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
     return value

@@ -28,10 +28,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import autograd.render
-
-from autograd import Value, dot, draw, no_grad, trace
-from autograd.graph.draw import _write_atomic
+from autograd import Graph, Value, dot, draw, no_grad, trace
+from autograd._files import write_atomic
+from autograd.graph import render
 
 from .. import datasets, plots
 from ..activations import ACTIVATIONS
@@ -39,10 +38,11 @@ from ..checkpoint import save
 from ..init import INIT_SCHEMES
 from ..losses import bce_with_logits_loss, cross_entropy_loss, hinge_loss, mse_loss
 from ..module import MLP
-from ..optim import SGD, Adam, AdamW
+from ..optim import SGD, Adam, AdamW, Optimizer
 from ..schedules import LinearLR
-from ..train import evaluate, fit
+from ..train import History, evaluate, fit
 from .options import (
+    Subcommands,
     UsageError,
     folder,
     int_at_least,
@@ -56,7 +56,7 @@ __all__ = [
     "DEFAULT_CLASSES",
     "LOSSES",
     "OPTIMIZERS",
-    "Plan",
+    "TrainingPlan",
     "add_parser",
     "build_train_parser",
     "default_lr",
@@ -131,7 +131,7 @@ def default_lr(optimizer: str, dataset: str, loss: str) -> float:
 
 
 @dataclass(frozen=True)
-class Plan:
+class TrainingPlan:
     """Everything ``chainrule train`` will do, resolved from the options and checked."""
 
     dataset: str
@@ -177,7 +177,7 @@ class Plan:
         return self.classes if LOSSES[self.loss].multiclass else 1
 
 
-def make_plan(args: argparse.Namespace) -> Plan:
+def make_plan(args: argparse.Namespace) -> TrainingPlan:
     """Resolve the defaults that depend on other options and refuse bad combinations.
 
     Raises:
@@ -205,7 +205,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
             f"--loss {loss} is for two classes, but {args.dataset} has {classes} here; "
             "use --loss cross_entropy (or --classes 2)"
         )
-    return Plan(
+    return TrainingPlan(
         dataset=args.dataset,
         samples=args.samples,
         noise=dataset.noise if args.noise is None else args.noise,
@@ -225,6 +225,16 @@ def make_plan(args: argparse.Namespace) -> Plan:
 
 
 def _add_options(parser: argparse.ArgumentParser) -> None:
+    # In this order in --help: the data, the network, the training, the output.
+    _add_data_options(parser)
+    _add_model_options(parser)
+    _add_training_options(parser)
+    add = parser.add_argument
+    add("--out", type=folder, default="runs/demo", help="output folder (default: runs/demo)")
+    add("--quiet", action="store_true", help="print only the results: no plan, no progress bar")
+
+
+def _add_data_options(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
     add(
         "--dataset",
@@ -244,6 +254,10 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
         type=int_at_least(2),
         help=f"number of classes of spirals and blobs (default: {DEFAULT_CLASSES})",
     )
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
     add(
         "--hidden",
         type=layer_widths,
@@ -263,6 +277,10 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
         default="uniform",
         help="parameter initialisation (default: uniform, micrograd's)",
     )
+
+
+def _add_training_options(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
     add(
         "--loss",
         choices=list(LOSSES),
@@ -296,11 +314,9 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
         help="build a graph at every step instead of replaying compiled tapes with NumPy "
         "(slower, same steps up to rounding)",
     )
-    add("--out", type=folder, default="runs/demo", help="output folder (default: runs/demo)")
-    add("--quiet", action="store_true", help="print only the results: no plan, no progress bar")
 
 
-def add_parser(commands: Any) -> argparse.ArgumentParser:
+def add_parser(commands: Subcommands) -> argparse.ArgumentParser:
     """Add the ``train`` subcommand to ``commands`` (argparse's subparsers).
 
     Args:
@@ -349,8 +365,8 @@ def _check_extras(progress: bool, tape: bool) -> None:
                 "chainrule train's compiled tapes need numpy: pip install 'chainrule[fast]' "
                 "(or pass --eager)"
             ) from None
-    if autograd.render.find_renderer() is None:
-        raise ImportError(autograd.render.NO_RENDERER.format(what="chainrule train (neuron.svg)"))
+    if render.find_renderer() is None:
+        raise ImportError(render.NO_RENDERER.format(what="chainrule train (neuron.svg)"))
     if progress:
         try:
             import tqdm  # noqa: F401 (only checking that it imports)
@@ -377,12 +393,12 @@ class _Trained:
     model: MLP
     X: list[list[float]]
     labels: list[int]
-    history: dict[str, list[float]]
+    history: History
     final: dict[str, float]
-    optimizer: Any
+    optimizer: Optimizer
 
 
-def _train(plan: Plan, progress: bool) -> _Trained:
+def _train(plan: TrainingPlan, progress: bool) -> _Trained:
     X, labels = DATASETS[plan.dataset].make(plan.samples, plan.noise, plan.classes, plan.seed)
     spec = LOSSES[plan.loss]
     targets = [2 * t - 1 for t in labels] if spec.signed else list(labels)
@@ -411,10 +427,10 @@ def _train(plan: Plan, progress: bool) -> _Trained:
     except (ArithmeticError, ValueError) as e:
         # Overflowing numbers surface as OverflowError, or as a ValueError from math.fsum
         # ("-inf + inf in fsum"); other ValueErrors are not about divergence.
-        if isinstance(e, ValueError) and _finite(params) and not _NOT_FINITE.search(str(e)):
+        if isinstance(e, ValueError) and _all_finite(params) and not _NOT_FINITE.search(str(e)):
             raise
         raise ArithmeticError(f"training diverged ({e}); try a smaller --lr") from None
-    if not _finite(params):
+    if not _all_finite(params):
         raise ArithmeticError(
             "training diverged (parameters became inf or nan); try a smaller --lr"
         )
@@ -424,7 +440,8 @@ def _train(plan: Plan, progress: bool) -> _Trained:
 _NOT_FINITE = re.compile(r"\b(inf|nan)\b")
 
 
-def _finite(params: list[Value]) -> bool:
+def _all_finite(params: list[Value]) -> bool:
+    """Whether no parameter became inf or nan (the sign of a diverged run)."""
     return all(math.isfinite(p.data) for p in params)
 
 
@@ -457,12 +474,13 @@ def _tape_scores(model: MLP) -> Callable[[list[list[float]]], list[Any]]:
         x1, x2 = np.array(points, dtype=float).T
         out = tape.batch(x1, x2)
         # One output: an array of scores; several: a tuple of arrays, one per class.
-        return np.column_stack(out).tolist() if isinstance(out, tuple) else out.tolist()
+        rows: list[Any] = np.column_stack(out).tolist() if isinstance(out, tuple) else out.tolist()
+        return rows
 
     return scores
 
 
-def _neuron_graph(trained: _Trained) -> tuple[str, Any]:
+def _neuron_graph(trained: _Trained) -> tuple[str, Graph]:
     """A first-layer neuron's computation on the first sample, after its backward pass.
 
     The first neuron through which a gradient flows on that sample is drawn (a ReLU
@@ -485,12 +503,12 @@ def _neuron_graph(trained: _Trained) -> tuple[str, Any]:
     return name, graph
 
 
-def _write_outputs(plan: Plan, trained: _Trained, folder: Path) -> list[tuple[Path, str]]:
+def _write_outputs(plan: TrainingPlan, trained: _Trained, folder: Path) -> list[tuple[Path, str]]:
     """Write the five files; returns (path, what it holds) pairs."""
     metrics = {"config": asdict(plan), "history": trained.history, "final": trained.final}
     names = ("metrics.json", "loss.png", "decision_boundary.png", "model.json", "neuron.svg")
     paths = {name: folder / name for name in names}
-    _write_atomic(paths["metrics.json"], (json.dumps(metrics, indent=1) + "\n").encode("utf-8"))
+    write_atomic(paths["metrics.json"], (json.dumps(metrics, indent=1) + "\n").encode("utf-8"))
     loss_name = f"{plan.loss} loss" + (f" + {plan.l2:g} L2" if plan.l2 else "")
     plots.save_figure(plots.history_figure(trained.history, title=loss_name), paths["loss.png"])
     model = trained.model
