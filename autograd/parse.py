@@ -14,18 +14,29 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .rules import TABLE
+from .rules import FAMILIES, TABLE, Family
 from .value import Value
 
 __all__ = ["FUNCTIONS", "ExpressionError", "Parsed", "parse_expression"]
 
+
+def _family_op(family: Family) -> Callable[..., Value]:
+    """An expression's call of a family: the op with its parameter, or its default."""
+
+    def op(x: Value, param: float = family.default) -> Value:
+        return family.make(param)(x)
+
+    return op
+
+
 # The callable ops: every one-input rule of the table with a name that is an identifier
-# (the rule applied checks its domain, as the Value method does), and leaky_relu, whose
-# optional second argument picks its rule by slope.
+# (the rule applied checks its domain, as the Value method does), and the families, whose
+# optional second argument (a constant) picks the rule: leaky_relu(x, 0.2).
 FUNCTIONS: dict[str, Callable[..., Value]] = {
-    name: rule for name, rule in sorted(TABLE.items()) if name.isidentifier() and rule.arity == 1
+    name: rule for name, rule in TABLE.items() if name.isidentifier() and rule.arity == 1
 }
-FUNCTIONS["leaky_relu"] = Value.leaky_relu
+FUNCTIONS.update((name, _family_op(family)) for name, family in FAMILIES.items())
+FUNCTIONS = dict(sorted(FUNCTIONS.items()))
 
 # Operands are Values or numbers; at least one is a Value (see _apply_checked).
 _BINARY: dict[type[ast.operator], Callable[[Any, Any], Value]] = {
@@ -195,9 +206,10 @@ def _check_call(node: ast.Call) -> None:
     if name not in FUNCTIONS:
         raise ExpressionError(f"unknown function {name!r}; allowed: {', '.join(sorted(FUNCTIONS))}")
     keywords = [k.arg for k in node.keywords]
-    if name == "leaky_relu":
-        if not 1 <= len(node.args) <= 2 - len(keywords) or any(k != "slope" for k in keywords):
-            raise ExpressionError("leaky_relu takes x and an optional slope: leaky_relu(x, 0.2)")
+    if name in FAMILIES:
+        param = FAMILIES[name].param
+        if not 1 <= len(node.args) <= 2 - len(keywords) or any(k != param for k in keywords):
+            raise ExpressionError(f"{name} takes x and an optional {param}: {name}(x, 0.2)")
     elif keywords or len(node.args) != 1:
         raise ExpressionError(f"{name} takes exactly one argument, as in {name}(x)")
 
@@ -222,8 +234,10 @@ def _apply_checked(
     name = node.func.id
     x, *rest = args
     x = x if isinstance(x, Value) else Value(x)
-    if name == "leaky_relu" and rest:
+    if name in FAMILIES and rest:
         if isinstance(rest[0], Value):
-            raise ExpressionError("leaky_relu's slope must be a number, not a variable")
-        return x.leaky_relu(rest[0])
+            raise ExpressionError(
+                f"{name}'s {FAMILIES[name].param} must be a number, not a variable"
+            )
+        return FUNCTIONS[name](x, rest[0])
     return FUNCTIONS[name](x)

@@ -68,6 +68,7 @@ class Rule:
             ``Value`` nodes; or (the built-in ops) the formulas of those derivatives as
             text, one per input (see ``autograd/formula.py``).
         param: the op's constant parameter (the ``k`` of ``x ** k``), if it has one.
+        param_name: the name formulas and error messages use for it.
         domain: the checks the op makes before it runs.
         latex: each local derivative in LaTeX, for display.
         array: the forward over NumPy arrays, as a formula using ``np``.
@@ -101,6 +102,7 @@ class Rule:
         "masks",
         "name",
         "param",
+        "param_name",
         "sample",
     )
 
@@ -111,6 +113,7 @@ class Rule:
         derivative: Callable[..., Sequence[Any]] | str | tuple[str, ...],
         *,
         param: float | None = None,
+        param_name: str = "k",
         domain: tuple[Domain, ...] = (),
         latex: tuple[str, ...] = (),
         array: str | None = None,
@@ -120,6 +123,7 @@ class Rule:
         self.name = name
         self.forward = forward
         self.param = param
+        self.param_name = param_name
         self.domain = domain
         self.latex = latex
         self.array = array
@@ -160,7 +164,7 @@ class Rule:
         """The rule's parameter by the name its formulas use (``k``, ``slope``)."""
         if self.param is None:
             return {}
-        return {"slope" if self.name == "leaky_relu" else "k": self.param}
+        return {self.param_name: self.param}
 
     def texts(self) -> tuple[str, ...]:
         """The local-derivative formulas with the parameter written in as a number."""
@@ -514,11 +518,25 @@ def leaky_relu(slope: float) -> Rule:
         _LeakyForward(slope),
         "1.0 if x > 0 else slope",
         param=slope,
+        param_name="slope",
         latex=(f"[x > 0] + {slope:g}\\,[x \\le 0]",),
         array="where(x > 0, x, slope * x)",
         masks=True,
         sample=Sample(-100.0, 100.0, (0.0,)),
     ))  # fmt: skip
+
+
+class Family(NamedTuple):
+    """Ops that are one rule per value of a constant parameter, made by ``make``."""
+
+    make: Callable[[float], Rule]
+    param: str  # the parameter's name, as a keyword of the op's Value method
+    default: float
+
+
+# The families an expression may call by name with their parameter: leaky_relu(x, 0.2).
+# (x ** k is a family too, written as an operator.)
+FAMILIES: dict[str, Family] = {"leaky_relu": Family(leaky_relu, "slope", 0.01)}
 
 
 class _LeakyForward:
