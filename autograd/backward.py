@@ -97,24 +97,23 @@ def _backward(root: Value) -> None:
     # at the end, so that calling backward() twice gives exactly twice the gradient (not
     # earlier-calls-plus-each-edge, which rounds differently once a leaf has two edges).
     leaves = []
+    before = []
     for node in order:
         if node._p0 is None:
-            leaves.append(node.grad)
+            leaves.append(node)
+            before.append(node.grad)
         node.grad = 0.0
     root.grad = 1.0
     _sweep(order)
-    fresh = [node.grad for node in order if node._p0 is None]
+    fresh = [leaf.grad for leaf in leaves]
     if any(g - g != 0.0 for g in fresh):  # nan or inf reached a leaf: see _masked_sweep
         for node in order:
             node.grad = 0.0
         root.grad = 1.0
         _masked_sweep(order)
-        fresh = [node.grad for node in order if node._p0 is None]
-    i = 0
-    for node in order:
-        if node._p0 is None:
-            node.grad = leaves[i] + fresh[i]
-            i += 1
+        fresh = [leaf.grad for leaf in leaves]
+    for leaf, old, new in zip(leaves, before, fresh):
+        leaf.grad = old + new
 
 
 def _sweep(order: list[Value]) -> None:
