@@ -14,6 +14,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 BLOCK = re.compile(r"```python\n(.*?)```(?:\s*```text\n(.*?)```)?", re.DOTALL)
@@ -35,7 +36,7 @@ def examples(path: Path = README) -> list[Example]:
     ]
 
 
-def run(example: Example, namespace: dict) -> str:
+def run(example: Example, namespace: dict[str, Any]) -> str:
     """Execute one example in the shared namespace; return what it printed."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
@@ -44,7 +45,7 @@ def run(example: Example, namespace: dict) -> str:
 
 
 def main() -> int:
-    namespace: dict = {"__name__": "__readme__"}
+    namespace: dict[str, Any] = {"__name__": "__readme__"}
     for example in examples():
         print(f"--- README.md line {example.line}")
         print(example.code.rstrip())

@@ -108,6 +108,7 @@ def test_train_steps_are_the_plain_micrograd_loop(tmp_path, engine):
         data_loss = sum((1 - yi * si).relu() for yi, si in zip(y, scores)) * (1.0 / len(y))
         reg_loss = 1e-4 * sum(p * p for p in model.parameters())
         loss = data_loss + reg_loss
+        assert isinstance(loss, Value)  # builtin sum() is typed to give the int 0 for no terms
         model.zero_grad()
         loss.backward()
         for p in model.parameters():
@@ -484,6 +485,7 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
+    assert process.stdout is not None  # stdout=PIPE
     process.stdout.close()  # the reader goes away before the command prints
     _, err = process.communicate(timeout=60)
     assert b"Traceback" not in err and b"BrokenPipe" not in err

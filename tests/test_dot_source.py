@@ -17,15 +17,24 @@ ATTR = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 PALETTE = ["#440154", "#46327e", "#365c8d", "#277f8e", "#1fa187", "#4ac16d", "#a0da39", "#fde725"]
 
 
-def parse(src: str):
+Attrs = dict[str, str]
+Clusters = tuple[str | None, ...]
+
+
+def parse(src: str) -> tuple[dict[str, Attrs], list[tuple[str, str, Attrs]], dict[str, Clusters]]:
     """(nodes {id: attrs}, edges [(src, dst, attrs)], cluster of each node id) from DOT text."""
-    nodes, edges, where, stack = {}, [], {}, []
+    nodes: dict[str, Attrs] = {}
+    edges: list[tuple[str, str, Attrs]] = []
+    where: dict[str, Clusters] = {}
+    stack: list[str | None] = []  # the enclosing clusters' labels (None until read)
     for line in src.splitlines()[1:-1]:
         line = line.strip()
         if line.startswith("subgraph"):
             stack.append(None)
         elif line.startswith("label=") and stack and stack[-1] is None:
-            stack[-1] = ATTR.match(line).group(2)
+            label = ATTR.match(line)
+            assert label is not None, line
+            stack[-1] = label.group(2)
         elif line == "}":
             stack.pop()
         elif m := EDGE.match(line):
@@ -153,7 +162,7 @@ def test_kinds_are_visually_distinct():
     nodes, _, _ = parse(to_dot(y, params=[("layers.0.neurons.0.w.0", w)]))
     kinds = {k: v["class"] for k, v in nodes.items()}
     assert sorted(kinds.values()).count("leaf") == 2  # x and the constant 1.0
-    style = {}
+    style: dict[str, set[tuple[str, str, str, str | None]]] = {}
     for attrs in nodes.values():
         if attrs["class"] == "op":
             continue
@@ -268,7 +277,7 @@ def test_collapse_with_flat_names_says_why_it_did_not_shrink():
 
 def test_root_must_be_a_value():
     with pytest.raises(TypeError, match="root must be a Value"):
-        to_dot(1.0)
+        to_dot(1.0)  # type: ignore[arg-type]  # wrong on purpose: checks the error
 
 
 # --- models ----------------------------------------------------------------------------------

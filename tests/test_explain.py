@@ -42,6 +42,7 @@ def two_two_one():
 def test_2_2_1_w11_is_one_path_through_h1_and_the_output_unit():
     n = two_two_one()
     e = explain(n["loss"], n["w11"])
+    assert e.paths is not None
     assert e.path_count == 1 and len(e.paths) == 1
     (path,) = e.paths
     labels = [v.label for v in path.nodes if v.label]
@@ -75,6 +76,7 @@ def test_2_2_1_every_weight_agrees_with_the_engine():
     # x1 feeds both hidden units: two paths, through h1 and through h2
     e = explain(n["loss"], n["x1"])
     assert e.path_count == 2
+    assert e.paths is not None
     assert [n["y3"] in p.nodes for p in e.paths] == [True, False]
     assert [n["y4"] in p.nodes for p in e.paths] == [False, True]
     assert e.total == pytest.approx(grad(n["loss"], [n["x1"]])[0], rel=1e-12)
@@ -121,6 +123,7 @@ def test_2_3_1_paths_match_the_articles_products():
     da3_dz3 = a3.data * (1 - a3.data)
     for (j, k), w in w1.items():
         e = explain(c, w)
+        assert e.paths is not None
         (path,) = e.paths
         # dC/dw1_jk = dC/da3 * da3/dZ3 * dZ3/da2_j * da2_j/dZ2_j * dZ2_j/dw1_jk
         expected = [
@@ -136,7 +139,9 @@ def test_2_3_1_paths_match_the_articles_products():
             assert value == pytest.approx(want, rel=1e-12)
         assert e.agrees
     for j, w in w2.items():
-        (path,) = explain(c, w).paths
+        paths = explain(c, w).paths
+        assert paths is not None
+        (path,) = paths
         assert [s[:2] for s in segments(path)] == [("C", "a3"), ("a3", "Z3"), ("Z3", w.label)]
         assert segments(path)[-1][2] == pytest.approx(a2[j].data)
 
@@ -146,6 +151,7 @@ def test_2_3_1_shared_bias_has_one_path_per_hidden_unit():
     b1, c = n["b1"], n["c"]
     e = explain(c, b1)
     assert e.path_count == 3
+    assert e.paths is not None
     assert [[v.label for v in p.nodes if v.label][3] for p in e.paths] == ["a2_1", "a2_2", "a2_3"]
     assert e.total == pytest.approx(math.fsum(p.product for p in e.paths))
     assert e.agrees and e.total == pytest.approx(grad(c, [b1])[0], rel=1e-12)
@@ -158,6 +164,7 @@ def test_a_repeated_operand_is_two_paths():
     x = Value(3.0, label="x")
     e = explain(x * x, x)
     assert e.path_count == 2
+    assert e.paths is not None
     assert [p.factors for p in e.paths] == [(3.0,), (3.0,)]
     assert e.total == 6.0 == e.engine
 
@@ -167,6 +174,7 @@ def test_many_input_ops():
     x = [Value(2.0, label="x0"), Value(3.0, label="x1")]
     y = (dot(w, x) + total([w[0], 1.0])).tanh()
     e = explain(y, w[0])
+    assert e.paths is not None
     assert [p.ops for p in e.paths] == [("tanh", "+", "dot"), ("tanh", "+", "sum")]
     assert [p.factors[-1] for p in e.paths] == [2.0, 1.0]  # d dot / d w0 = x0; d sum / d w0 = 1
     assert e.agrees
@@ -175,6 +183,7 @@ def test_many_input_ops():
 def test_output_is_wrt_is_the_empty_path():
     x = Value(3.0, label="x")
     e = explain(x, x)
+    assert e.paths is not None
     assert e.path_count == 1 and e.paths[0].factors == () and e.paths[0].product == 1.0
     assert e.total == 1.0 == e.engine
 
@@ -217,6 +226,7 @@ def test_sum_of_paths_is_the_gradient_on_random_graphs(seed):
     leaves, out = random_graph(rng, 12)
     for x in leaves:
         e = explain(out, x, max_paths=10_000)
+        assert e.paths is not None
         assert e.path_count == brute_count(out, x) == len(e.paths)
         assert e.agrees
         assert e.total == pytest.approx(grad(out, [x], allow_unused=True)[0], rel=1e-9, abs=1e-12)
@@ -236,6 +246,7 @@ def test_too_many_paths_gives_a_summary_without_enumerating():
     e = explain(y, x)
     assert time.perf_counter() - start < 1.0
     assert e.paths is None and e.path_count == 2**60
+    assert e.summary is not None and e.last_step is not None
     assert len(e.summary) == 62  # the 60 sums, the tanh and x
     assert e.summary[0].grad == 1.0 and e.summary[-1].node is x
     assert e.summary[-1].grad == pytest.approx(grad(y, [x])[0])
@@ -282,6 +293,7 @@ def test_params_name_the_nodes():
     w, x = Value(0.5), Value(2.0, label="x")
     e = explain((w * x).tanh(), w, params=[("layers.0.neurons.0.w.0", w)])
     assert e.wrt_name == "layers.0.neurons.0.w.0"
+    assert e.paths is not None
     assert "<-[*]- layers.0.neurons.0.w.0" in str(e)
     assert e.name(e.paths[0].nodes[0]).startswith("t")  # unlabelled: t<k> by position
 
@@ -306,6 +318,7 @@ def test_markdown_and_latex():
     assert md.startswith("**d loss / d w11**")
     assert "$$" in md and r"\frac{\partial \mathrm{loss}}{\partial \mathrm{w11}}" in md
     latex = e.to_latex()
+    assert e.paths is not None
     assert latex.count(r"\frac") == 1 + len(e.paths[0].factors)
     assert latex.startswith(r"\begin{aligned}") and latex.endswith(r"\end{aligned}")
     summary_md = explain(*_many_paths())._repr_markdown_()
@@ -329,9 +342,9 @@ def test_latex_escapes_names():
 def test_bad_arguments():
     x = Value(1.0)
     with pytest.raises(TypeError, match="output must be a Value"):
-        explain(1.0, x)
+        explain(1.0, x)  # type: ignore[arg-type]  # wrong on purpose: checks the error
     with pytest.raises(TypeError, match="wrt must be a Value"):
-        explain(x, 1.0)
+        explain(x, 1.0)  # type: ignore[arg-type]  # wrong on purpose: checks the error
     with pytest.raises(ValueError, match="max_paths"):
         explain(x, x, max_paths=-1)
     with pytest.raises(ValueError, match="digits"):

@@ -5,7 +5,6 @@ import stat
 
 import pytest
 
-from autograd import _files
 from autograd._files import write_atomic
 
 
@@ -61,7 +60,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypat
     def full_disk(fd):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(_files.os, "fsync", full_disk)
+    monkeypatch.setattr("autograd._files.os.fsync", full_disk)
     with pytest.raises(OSError, match="No space"):
         write_atomic(path, b"new")
     assert path.read_bytes() == b"old"

@@ -22,6 +22,7 @@ def lines_of_code(node, source_lines):
         and isinstance(first.value, ast.Constant)
         and isinstance(first.value.value, str)
     ):
+        assert first.end_lineno is not None  # set by ast.parse
         docstring = set(range(first.lineno, first.end_lineno + 1))
     start = min([node.lineno] + [d.lineno for d in node.decorator_list])
     code = [

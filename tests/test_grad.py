@@ -39,11 +39,11 @@ def test_unused_input_is_an_error_unless_allowed():
 def test_bad_arguments():
     x = Value(1.0)
     with pytest.raises(TypeError, match="output must be a Value"):
-        grad(1.0, [x])
+        grad(1.0, [x])  # type: ignore[call-overload]  # wrong on purpose: checks the error
     with pytest.raises(TypeError, match=r"grad\(y, \[x\]\)"):
-        grad(x * x, x)
+        grad(x * x, x)  # type: ignore[call-overload]  # wrong on purpose: checks the error
     with pytest.raises(TypeError, match=r"inputs\[0\] must be a Value, got float"):
-        grad(x * x, [1.0])
+        grad(x * x, [1.0])  # type: ignore[list-item]  # wrong on purpose: checks the error
 
 
 def test_first_order_with_create_graph_is_bitwise_the_same():

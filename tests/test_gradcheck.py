@@ -135,13 +135,13 @@ def test_a_point_at_the_edge_of_the_domain_says_so():
 def test_bad_arguments_are_rejected_by_name():
     f = lambda x: x * x  # noqa: E731
     with pytest.raises(TypeError, match=r"inputs must be a list .* gradcheck\(f, \[x\]\)"):
-        gradcheck(f, 1.0)
+        gradcheck(f, 1.0)  # type: ignore[arg-type]  # wrong on purpose: checks the error
     with pytest.raises(TypeError, match=r"inputs must be a list"):
-        gradcheck(f, Value(1.0))
+        gradcheck(f, Value(1.0))  # type: ignore[arg-type]  # wrong on purpose: checks the error
     with pytest.raises(ValueError, match="inputs is empty"):
         gradcheck(f, [])
     with pytest.raises(TypeError, match=r"inputs\[1\] must be a number or a Value, got str"):
-        gradcheck(lambda x, y: x, [1.0, "2"])
+        gradcheck(lambda x, y: x, [1.0, "2"])  # type: ignore[list-item]  # wrong on purpose: checks the error
     with pytest.raises(ValueError, match=r"inputs\[0\] is nan"):
         gradcheck(f, [math.nan])
     with pytest.raises(ValueError, match="eps must be a positive finite number, got 0"):

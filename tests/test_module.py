@@ -45,15 +45,15 @@ def test_init_schemes():
     for layer in uniform.layers:
         for n in layer.neurons:
             assert all(-1 <= w.data <= 1 for w in n.w)
-            assert n.b.data == 0.0
+            assert n.b is not None and n.b.data == 0.0
     assert max(abs(p.data) for p in uniform.parameters()) > 0.5  # micrograd's scale, not 1/2
     pytorch = nn.MLP(4, [8, 1], seed=0)
     for layer, bound in zip(pytorch.layers, [1 / 2, 1 / math.sqrt(8)], strict=True):
         assert all(abs(p.data) <= bound for p in layer.parameters())
-    assert any(n.b.data != 0 for n in pytorch.layers[0].neurons)
+    assert any(n.b is not None and n.b.data != 0 for n in pytorch.layers[0].neurons)
     normal = nn.MLP(4, [50, 1], init="normal", seed=0)
     weights = [w.data for n in normal.layers[0].neurons for w in n.w]
-    assert all(n.b.data == 0.0 for n in normal.layers[0].neurons)
+    assert all(n.b is not None and n.b.data == 0.0 for n in normal.layers[0].neurons)
     assert 0.8 < sum(w * w for w in weights) / len(weights) < 1.2  # variance ~ 1
     with pytest.raises(ValueError, match="'xavier'"):
         nn.MLP(2, [1], init="xavier")
@@ -122,7 +122,7 @@ def test_callable_activation_and_unknown_name():
     with pytest.raises(ValueError, match="'swish'"):
         nn.Neuron(2, activation="swish")
     with pytest.raises(TypeError):
-        nn.Neuron(2, activation=3)
+        nn.Neuron(2, activation=3)  # type: ignore[arg-type]  # wrong on purpose: checks the error
 
 
 def test_neuron_without_bias():
@@ -151,9 +151,9 @@ def test_wrong_input_length_names_both_lengths():
     with pytest.raises(ValueError, match="expected 2 inputs, got 0"):
         nn.Layer(2, 4, seed=0)([])
     with pytest.raises(TypeError, match="sequence"):
-        nn.MLP(1, [1], seed=0)(1.0)
+        nn.MLP(1, [1], seed=0)(1.0)  # type: ignore[arg-type]  # wrong on purpose: checks the error
     with pytest.raises(TypeError, match="input 1"):
-        nn.MLP(2, [1], seed=0)([1.0, "2"])
+        nn.MLP(2, [1], seed=0)([1.0, "2"])  # type: ignore[list-item]  # wrong on purpose: checks the error
 
 
 @pytest.mark.parametrize("bad", [0, -1, 2.0, True, None])
@@ -170,7 +170,7 @@ def test_empty_nouts_rejected():
     with pytest.raises(ValueError, match="nouts"):
         nn.MLP(2, [])
     with pytest.raises(ValueError, match="nouts"):
-        nn.MLP(2, 3)
+        nn.MLP(2, 3)  # type: ignore[arg-type]  # wrong on purpose: checks the error
 
 
 def test_zero_grad():
@@ -210,14 +210,14 @@ def test_load_state_dict_errors_leave_model_unchanged():
     with pytest.raises(ValueError, match=r"unexpected keys \[.extra.\]"):
         model.load_state_dict({**{k: 9.0 for k in before}, "extra": 1.0})
     bad = {k: 9.0 for k in before}
-    bad["layers.1.neurons.0.w.1"] = "0.5"
+    bad["layers.1.neurons.0.w.1"] = "0.5"  # type: ignore[assignment]  # wrong on purpose: checks the error
     with pytest.raises(TypeError, match=r"layers\.1\.neurons\.0\.w\.1"):
         model.load_state_dict(bad)
     bad["layers.1.neurons.0.w.1"] = True
     with pytest.raises(TypeError):
         model.load_state_dict(bad)
     with pytest.raises(TypeError, match="mapping"):
-        model.load_state_dict([1.0, 2.0])
+        model.load_state_dict([1.0, 2.0])  # type: ignore[arg-type]  # wrong on purpose: checks the error
     assert model.state_dict() == before
 
 

@@ -227,7 +227,7 @@ def test_zero_grad_resets_every_parameter():
         (lambda p: nn.Adam(p, lr=-1e-3), "-0.001"),
         (lambda p: nn.Adam(p, betas=(1.0, 0.999)), "1.0"),
         (lambda p: nn.Adam(p, betas=(0.9, -0.1)), "-0.1"),
-        (lambda p: nn.Adam(p, betas=(0.9,)), "(0.9,)"),
+        (lambda p: nn.Adam(p, betas=(0.9,)), "(0.9,)"),  # type: ignore[arg-type]  # wrong on purpose
         (lambda p: nn.Adam(p, eps=-1e-8), "-1e-08"),
         (lambda p: nn.AdamW(p, weight_decay=-0.01), "-0.01"),
     ],
@@ -239,18 +239,18 @@ def test_invalid_hyperparameters_raise_value_error_naming_the_value(make, bad):
 
 def test_wrong_types_and_bad_parameter_lists():
     with pytest.raises(TypeError, match="lr must be a number"):
-        nn.SGD([Value(1.0)], lr="0.1")
+        nn.SGD([Value(1.0)], lr="0.1")  # type: ignore[arg-type]  # wrong on purpose: checks the error
     with pytest.raises(TypeError, match="nesterov must be True or False"):
-        nn.SGD([Value(1.0)], lr=0.1, momentum=0.9, nesterov=1)
+        nn.SGD([Value(1.0)], lr=0.1, momentum=0.9, nesterov=1)  # type: ignore[arg-type]  # wrong on purpose: checks the error
     with pytest.raises(ValueError, match="empty parameter list"):
         nn.SGD([], lr=0.1)
     p = Value(1.0)
     with pytest.raises(ValueError, match="more than once"):
         nn.Adam([p, p])
     with pytest.raises(TypeError, match=r"params\[1\] must be a Value"):
-        nn.Adam([p, 1.0])
+        nn.Adam([p, 1.0])  # type: ignore[list-item]  # wrong on purpose: checks the error
     with pytest.raises(TypeError, match=r"model\.parameters"):
-        nn.Adam(p)
+        nn.Adam(p)  # type: ignore[arg-type]  # wrong on purpose: checks the error
 
 
 @pytest.mark.parametrize(
@@ -340,4 +340,4 @@ def test_schedule_validation():
     with pytest.raises(ValueError, match="total_iters -2"):
         nn.LinearLR(opt, total_iters=-2)
     with pytest.raises(TypeError):
-        nn.StepLR("not an optimizer", step_size=1)
+        nn.StepLR("not an optimizer", step_size=1)  # type: ignore[arg-type]  # wrong on purpose: checks the error

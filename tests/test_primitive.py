@@ -87,33 +87,35 @@ def test_the_derivative_must_give_one_entry_per_input():
     one_for_two = primitive("plus", lambda x, y: x + y, lambda out, x, y: (1.0,))
     with pytest.raises(ValueError, match=r"plus: derivative returned 1 .* for 2 inputs"):
         one_for_two(1.0, 2.0)
-    bare = primitive("triple", lambda x: 3 * x, lambda out, x: 3.0)
+    # wrong on purpose: checks the error
+    bare = primitive("triple", lambda x: 3 * x, lambda out, x: 3.0)  # type: ignore[arg-type, return-value]
     with pytest.raises(TypeError, match=r"triple: derivative must return a tuple .* got float"):
         bare(1.0)
 
 
 def test_bad_results_and_inputs_are_rejected_by_name():
-    text = primitive("text", lambda x: "one", lambda out, x: (0.0,))
+    # wrong on purpose: checks the error
+    text = primitive("text", lambda x: "one", lambda out, x: (0.0,))  # type: ignore[arg-type, return-value]
     with pytest.raises(TypeError, match="text: forward must return a number, got str"):
         text(1.0)
     leaky = primitive("leaky", lambda x: x, lambda out, x: (Value(1.0),))
     with pytest.raises(TypeError, match="leaky: derivative entry 0 must be a number"):
         leaky(1.0)
     with pytest.raises(TypeError, match="softsign: input 0 must be a Value or a number, got str"):
-        softsign("1")
+        softsign("1")  # type: ignore[arg-type]  # wrong on purpose: checks the error
     with pytest.raises(TypeError, match="softsign: expected at least one input"):
         softsign()
 
 
 def test_primitive_arguments_are_checked():
     with pytest.raises(TypeError, match="name must be a str, got int"):
-        primitive(3, math.exp, lambda out, x: (out,))
+        primitive(3, math.exp, lambda out, x: (out,))  # type: ignore[arg-type]  # wrong on purpose: checks the error
     with pytest.raises(ValueError, match="name must not be empty"):
         primitive("", math.exp, lambda out, x: (out,))
     with pytest.raises(TypeError, match="'e': forward must be callable, got float"):
-        primitive("e", 2.718, lambda out, x: (out,))
+        primitive("e", 2.718, lambda out, x: (out,))  # type: ignore[arg-type]  # wrong on purpose: checks the error
     with pytest.raises(TypeError, match="'e': derivative must be callable"):
-        primitive("e", math.exp, None)
+        primitive("e", math.exp, None)  # type: ignore[arg-type]  # wrong on purpose: checks the error
 
 
 def test_no_grad_applies_to_primitives_too():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from run_readme import examples, run
 
 
@@ -10,7 +12,7 @@ def test_readme_has_examples():
 
 
 def test_readme_examples_print_what_the_readme_shows():
-    namespace: dict = {"__name__": "__readme__"}
+    namespace: dict[str, Any] = {"__name__": "__readme__"}
     for example in examples():
         printed = run(example, namespace)
         if example.expected is not None:
@@ -35,6 +37,6 @@ def test_the_readme_expression_is_hand_mlps_example():
     from autograd import to_dot
 
     block = next(e for e in examples() if 'L.label = "L"' in e.code)
-    namespace: dict = {"__name__": "__readme__"}
+    namespace: dict[str, Any] = {"__name__": "__readme__"}
     run(block, namespace)
     assert to_dot(namespace["L"]) == to_dot(example())

@@ -66,6 +66,6 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="a has 2 entries but b has 1"):
         dot([Value(1.0), Value(2.0)], [Value(1.0)])
     with pytest.raises(TypeError, match=r"total: values\[1\] must be a Value or a number, got str"):
-        total([Value(1.0), "x"])
+        total([Value(1.0), "x"])  # type: ignore[list-item]  # wrong on purpose: checks the error
     with pytest.raises(TypeError, match=r"dot: b\[0\]"):
-        dot([1.0], [None])
+        dot([1.0], [None])  # type: ignore[list-item]  # wrong on purpose: checks the error

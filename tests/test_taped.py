@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sys
+from typing import Any
 
 import pytest
 
@@ -42,7 +43,7 @@ def test_taped_gradients_equal_eager_ones_on_an_mlp():
 def test_fit_with_tape_trains_like_eager_fit():
     X, y = moons()
     eager_model, taped_model = nn.MLP(2, [8, 1], seed=1), nn.MLP(2, [8, 1], seed=1)
-    common = dict(epochs=6, batch_size=9, seed=4, progress=False)
+    common: dict[str, Any] = dict(epochs=6, batch_size=9, seed=4, progress=False)
     eager = nn.fit(
         eager_model, X, y, nn.hinge_loss, nn.SGD(eager_model.parameters(), lr=0.1), **common
     )
@@ -64,7 +65,7 @@ def test_fit_with_tape_trains_like_eager_fit():
 def test_fit_with_tape_and_cross_entropy_over_three_classes():
     X, y = datasets.make_blobs(30, noise=0.3, centers=3, seed=2)
     eager_model, taped_model = nn.MLP(2, [6, 3], seed=0), nn.MLP(2, [6, 3], seed=0)
-    common = dict(epochs=4, batch_size=None, progress=False)
+    common: dict[str, Any] = dict(epochs=4, batch_size=None, progress=False)
     eager = nn.fit(
         eager_model,
         X,

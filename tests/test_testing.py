@@ -6,6 +6,7 @@ import math
 import subprocess
 import sys
 import textwrap
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -98,13 +99,13 @@ def test_the_module_docstrings_pytest_example_runs():
         block.append(line)
     code = textwrap.dedent("\n".join(block))
     assert "def test_softsign(" in code and "def test_softsign_inside_expressions(" in code
-    namespace: dict = {}
+    namespace: dict[str, Any] = {}
     exec(compile(code, "autograd.testing docstring", "exec"), namespace)
     namespace["test_softsign"]()
     namespace["test_softsign_inside_expressions"]()
 
 
-def run_without_hypothesis(code: str) -> subprocess.CompletedProcess:
+def run_without_hypothesis(code: str) -> subprocess.CompletedProcess[str]:
     # A None entry in sys.modules makes `import hypothesis` raise ImportError.
     prelude = "import sys; sys.modules['hypothesis'] = None\n"
     return subprocess.run(
