@@ -22,7 +22,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
-	$(VENV)/bin/mypy --allow-untyped-defs --allow-incomplete-defs --allow-untyped-calls \
+	$(VENV)/bin/mypy --follow-imports=silent --allow-untyped-defs --allow-incomplete-defs --allow-untyped-calls \
 		--allow-untyped-decorators --no-warn-return-any tests
 
 # pytest exits 5 when it collects no tests; make treats that as the failure it is.

@@ -13,7 +13,7 @@ import inspect
 import threading
 from collections.abc import Callable
 from contextvars import ContextVar, Token
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 __all__ = [
     "adjust_new_node",
@@ -99,14 +99,20 @@ class no_grad:
         ()
     """
 
+    _tokens: list[Token[bool]]
+
+    @overload
+    def __new__(cls, func: None = None) -> no_grad: ...
+
+    # Bare ``@no_grad`` passes the function itself and gets it back wrapped: a __new__
+    # that returns something other than an instance, which mypy flags by principle.
+    @overload
+    def __new__(cls, func: F) -> F: ...  # type: ignore[misc]
+
     def __new__(cls, func: F | None = None) -> Any:
-        # Bare ``@no_grad`` passes the function itself: return it wrapped, not a block.
         block = super().__new__(cls)
         block._tokens = []
         return block if func is None else block(func)
-
-    def __init__(self, func: F | None = None) -> None:
-        self._tokens: list[Token[bool]]  # made in __new__
 
     def __enter__(self) -> no_grad:
         open_block()

@@ -26,7 +26,7 @@ import json
 import math
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from autograd._files import write_atomic
 
@@ -143,6 +143,24 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
             f"got {sorted(document)}"
         )
     return document
+
+
+M = TypeVar("M", bound=Module)
+
+
+@overload
+def load(
+    path: str | os.PathLike[str],
+    model: None = None,
+    optimizer: Optimizer | None = None,
+    strict: bool = True,
+) -> MLP: ...
+
+
+@overload
+def load(
+    path: str | os.PathLike[str], model: M, optimizer: Optimizer | None = None, strict: bool = True
+) -> M: ...
 
 
 def load(

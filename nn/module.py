@@ -9,9 +9,10 @@ neuron's weights then its bias. Names are dotted paths such as ``layers.0.neuron
 from __future__ import annotations
 
 import numbers
+import os
 import random
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from autograd import Value, dot
 from autograd._numbers import is_number
@@ -28,6 +29,8 @@ class IncompatibleKeys(NamedTuple):
     missing_keys: list[str]
     unexpected_keys: list[str]
 
+
+M = TypeVar("M", bound="Module")
 
 def _collect(prefix: str, obj: Any, out: list[tuple[str, Value]]) -> None:
     if isinstance(obj, Value):
@@ -197,7 +200,7 @@ class Module:
                 new[name] = float(value)
         return new, IncompatibleKeys(missing, unexpected)
 
-    def save(self, path: str) -> None:
+    def save(self, path: str | os.PathLike[str]) -> None:
         """Write the parameters to a JSON checkpoint at ``path`` (atomically).
 
         See ``nn.save`` for the format; ``nn.load(path)`` rebuilds an ``MLP``.
@@ -215,7 +218,7 @@ class Module:
 
         save(self, path)
 
-    def load(self, path: str, strict: bool = True) -> Module:
+    def load(self: M, path: str | os.PathLike[str], strict: bool = True) -> M:
         """Load parameters from a checkpoint into this module; returns the module.
 
         Example:
@@ -389,7 +392,10 @@ class MLP(Module):
                 "init": init,
             }
 
-    def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+    # Any, not Value | list[Value]: which of the two depends on the widths given at run
+    # time (the output is a Value when the last layer has one neuron), and a union would
+    # make every `model(x).data` an error for a type checker.
+    def __call__(self, x: Sequence[Value | float]) -> Any:
         x = _as_values(x, self.nin, "MLP")
         for layer in self.layers:
             x = layer._forward(x)

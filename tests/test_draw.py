@@ -174,7 +174,7 @@ def test_graphviz_pure_is_found_in_the_venv_without_path(tmp_path, monkeypatch):
 
 
 def test_neither_program_names_both_ways_to_install(monkeypatch):
-    monkeypatch.setattr(render_module.shutil, "which", lambda *args, **kwargs: None)
+    monkeypatch.setattr("shutil.which", lambda *args, **kwargs: None)
     assert render_module.find_renderer() is None
     g = draw(example())  # the DOT text needs no program
     assert g.source.startswith("digraph")
