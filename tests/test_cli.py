@@ -13,9 +13,9 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import autograd.render
 import pytest
 
+import autograd.render
 import nn
 from autograd import Value
 from nn.cli import main

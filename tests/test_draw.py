@@ -6,10 +6,10 @@ import stat
 import sys
 import xml.etree.ElementTree as ET
 
-import autograd.render as render_module
 import pytest
 from hand_mlp import demo_loss, example
 
+import autograd.render as render_module
 from autograd import Graph, Value, draw, to_dot
 
 draw_module = sys.modules["autograd.graph.draw"]  # autograd.draw is the function
