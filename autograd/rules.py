@@ -92,6 +92,7 @@ class Rule:
 
     __slots__ = (
         "_key",
+        "_texts",
         "array",
         "check",
         "derivative",
@@ -131,13 +132,14 @@ class Rule:
         self.sample = sample
         if callable(derivative):
             self.local: tuple[str, ...] | None = None
+            self._texts: tuple[str, ...] = ()
             self.derivative = derivative
             self._key: tuple[str, float | None] | None = None
         else:
-            local = (derivative,) if isinstance(derivative, str) else tuple(derivative)
-            self.local = local
-            params = ("out", *formula.operand_names(len(local)))
-            self.derivative = formula.compile_function(params, self.texts(), SCOPE, name)
+            self.local = (derivative,) if isinstance(derivative, str) else tuple(derivative)
+            self._texts = tuple(_exact(t, self.constants()) for t in self.local)
+            params = ("out", *self.operands)
+            self.derivative = formula.compile_function(params, self._texts, SCOPE, name)
             self._key = (name, param)
         # One compiled test for the whole domain: the index of the first check that the
         # operands fail, or -1 (a single call on the eager path, None without a domain).
@@ -167,10 +169,13 @@ class Rule:
         return {self.param_name: self.param}
 
     def texts(self) -> tuple[str, ...]:
-        """The local-derivative formulas with the parameter written in as a number."""
-        if self.local is None:
-            return ()
-        return tuple(_exact(t, self.constants()) for t in self.local)
+        """The local-derivative formulas with the parameter written in as a number.
+
+        Example:
+            >>> power(3.0).texts()
+            ('3.0 * pow(x, 3.0 - 1.0)',)
+        """
+        return self._texts
 
     @property
     def formulas(self) -> tuple[str, ...]:
@@ -424,10 +429,8 @@ ABS = Rule(
 # Python version: builtin sum() of floats changed its rounding in 3.12). Their formulas
 # depend on the number of inputs, so the tapes know these two by name.
 TOTAL = Rule("sum", lambda *v: math.fsum(v), lambda out, *v: (1.0,) * len(v))
-TOTAL._key = ("sum", None)
 # dot's inputs are (a_1 .. a_n, b_1 .. b_n); d/da_i = b_i and d/db_i = a_i.
 DOT = Rule("dot", _dot, lambda out, *v: v[len(v) // 2 :] + v[: len(v) // 2])
-DOT._key = ("dot", None)
 
 # Every fixed op, by name; the parser, the testing strategies and the tapes read this.
 TABLE: dict[str, Rule] = {
