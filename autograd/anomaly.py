@@ -87,7 +87,10 @@ class _Detector:
                     f"summed to {g!r} from finite contributions of the nodes made from it; "
                     f"{_where(self.sites.get(node))}"
                 )
+            masks = node.rule is not None and node.rule.masks
             for i, (parent, local) in enumerate(zip(node.parents, node.local_grads, strict=True)):
+                if masks and local == 0.0:
+                    continue  # relu's inactive side passes exactly 0 (backward.py)
                 product = local * g
                 if not _isfinite(product):
                     raise FloatingPointError(
