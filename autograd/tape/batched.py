@@ -37,6 +37,7 @@ NumPy is the ``fast`` extra: ``pip install 'chainrule[fast]'``.
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -189,22 +190,54 @@ def _dot(np: Any, arity: int, stacked: bool) -> Kernel:
 
 
 def _accurate_sum(np: Any, terms: Any, out: Any) -> None:
-    """Sum ``terms`` along axis 0 into ``out`` as if in twice the precision, then round.
+    """Sum ``terms`` along axis 0 into ``out``: ``math.fsum``'s result, correctly rounded.
 
-    The engine sums ``total`` and ``dot`` with ``math.fsum`` (correctly rounded); NumPy has
-    no such sum, so pairs are added with their exact rounding errors kept (TwoSum) and the
-    errors added back at the end. That is ``fsum``'s result except in sums so ill
-    conditioned that cancellation loses some 100 bits.
+    The engine sums ``total`` and ``dot`` with ``math.fsum``; NumPy has no such sum, so
+    pairs are added with their exact rounding errors kept (TwoSum), and the errors added
+    back at the end. That sum of errors is itself rounded, by at most ``gamma``; where
+    the result could round differently because of it (``|t| + gamma`` reaches a quarter
+    of the spacing of floats at the result, ``t`` being the final addition's exact
+    rounding error: rounding ties, or heavy cancellation), the column is summed again
+    with ``math.fsum``. So the result equals ``fsum`` wherever ``fsum`` returns a number
+    (tested against it). Where ``fsum`` raises (an intermediate overflow: the eager
+    engine's ``total`` raises OverflowError there; ``inf - inf``) it is the plain IEEE
+    sum instead, inf or nan, as the batched replay's other ops give.
     """
+    count = terms.shape[0]
     error = np.zeros(terms.shape[1:])
+    size = np.zeros(terms.shape[1:])  # the sum of |error|, to bound the rounding of error
+    original = terms
     while terms.shape[0] > 1:
         half = terms.shape[0] // 2
         a, b = terms[:half], terms[half : 2 * half]
         s = a + b
         z = s - a
-        error += ((a - (s - z)) + (b - z)).sum(axis=0)
+        e = (a - (s - z)) + (b - z)
+        error += e.sum(axis=0)
+        size += np.abs(e).sum(axis=0)
         terms = np.concatenate([s, terms[2 * half :]]) if terms.shape[0] % 2 else s
-    np.add(terms[0], error, out=out)
+    head = np.broadcast_to(terms[0], error.shape)
+    result = head + error
+    z = result - head
+    t = (head - (result - z)) + (error - z)  # result + t == head + error, exactly
+    gamma = 2.0 * count * 2.0**-53 * size
+    doubtful = ~(np.abs(t) + gamma < 0.25 * np.spacing(np.abs(result)))
+    if doubtful.any():
+        _fsum_columns(np, original, result, doubtful)
+    out[...] = result
+
+
+def _fsum_columns(np: Any, terms: Any, result: Any, doubtful: Any) -> None:
+    """Set ``result`` to ``math.fsum`` of the ``terms`` at the ``doubtful`` positions;
+    where fsum raises (an intermediate overflow, ``inf - inf``), to the plain IEEE sum."""
+    terms = np.broadcast_to(terms, (terms.shape[0], *result.shape))
+    for index in zip(*np.nonzero(doubtful)):
+        key = (slice(None), *index)
+        column = terms[key]
+        try:
+            result[index] = math.fsum(column.tolist())
+        except (OverflowError, ValueError):
+            result[index] = column.sum()
 
 
 def _each_forward(np: Any, fn: Callable[..., float]) -> Callable[..., None]:
