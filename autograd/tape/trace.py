@@ -142,9 +142,12 @@ def _rule_of(node: Value) -> Rule:
 
 
 def _same_program(a: cg.Program, b: cg.Program) -> bool:
-    # Constants compare by their bits, so nan equals nan and 0.0 differs from -0.0.
+    # Rules compare with == (by name and parameter): ``x ** 3`` made again after the
+    # rules' cache was cleared is another object but the same op. Constants compare by
+    # their bits, so nan equals nan and 0.0 differs from -0.0.
     return (
-        a.ops == b.ops
+        len(a.ops) == len(b.ops)
+        and all(ra == rb and pa == pb for (ra, pa), (rb, pb) in zip(a.ops, b.ops, strict=True))
         and a.outputs == b.outputs
         and [c.hex() for c in a.constants] == [c.hex() for c in b.constants]
     )
