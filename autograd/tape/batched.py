@@ -189,41 +189,61 @@ def _dot(np: Any, arity: int, stacked: bool) -> Kernel:
     return Kernel(dot, lambda o, *xs: xs[n:] + xs[:n])
 
 
+_U = 2.0**-53  # the unit roundoff of float64
+
+
+def _two_sum(np: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    """``a + b`` rounded, and its rounding error: their sum is ``a + b`` exactly."""
+    s = a + b
+    z = s - a
+    return s, (a - (s - z)) + (b - z)
+
+
+def _cascade(np: Any, terms: Any) -> tuple[Any, Any]:
+    """The terms added pairwise (TwoSum): the rounded sum, and every rounding error
+    stacked along axis 0 (their sum and the rounded sum are the exact sum)."""
+    errors = []
+    while terms.shape[0] > 1:
+        half = terms.shape[0] // 2
+        s, e = _two_sum(np, terms[:half], terms[half : 2 * half])
+        errors.append(e)
+        terms = np.concatenate([s, terms[2 * half :]]) if terms.shape[0] % 2 else s
+    if not errors:
+        return terms[0], np.zeros((0, *terms.shape[1:]))
+    return terms[0], np.concatenate(errors)
+
+
 def _accurate_sum(np: Any, terms: Any, out: Any) -> None:
     """Sum ``terms`` along axis 0 into ``out``: ``math.fsum``'s result, correctly rounded.
 
-    The engine sums ``total`` and ``dot`` with ``math.fsum``; NumPy has no such sum, so
-    pairs are added with their exact rounding errors kept (TwoSum), and the errors added
-    back at the end. That sum of errors is itself rounded, by at most ``gamma``; where
-    the result could round differently because of it (``|t| + gamma`` reaches a quarter
-    of the spacing of floats at the result, ``t`` being the final addition's exact
-    rounding error: rounding ties, or heavy cancellation), the column is summed again
-    with ``math.fsum``. So the result equals ``fsum`` wherever ``fsum`` returns a number
-    (tested against it). Where ``fsum`` raises (an intermediate overflow: the eager
-    engine's ``total`` raises OverflowError there; ``inf - inf``) it is the plain IEEE
-    sum instead, inf or nan, as the batched replay's other ops give.
+    The engine sums ``total`` and ``dot`` with ``math.fsum``; NumPy has no such sum. Here
+    pairs are added with their exact rounding errors kept (TwoSum), the errors are summed
+    the same way, and the errors of that second sum (about 2**-106 of the terms) are
+    added up plainly. Where they are all zero, the error sum is exact and the result,
+    one rounding of the exact sum, is fsum's. Elsewhere the plain addition is off by at
+    most ``gamma``, and where that could move the result across a rounding boundary
+    (``|t| + gamma`` reaches half the gap between floats at the result, ``t`` being the
+    last addition's exact rounding error: near a rounding tie), the column is summed
+    again with ``math.fsum``, which is rare. So the result equals ``fsum`` wherever
+    ``fsum`` returns a number (tested against it). Where ``fsum`` raises (an intermediate
+    overflow: the eager engine's ``total`` raises OverflowError there; ``inf - inf``)
+    it is the plain IEEE sum instead, inf or nan, as the batched replay's other ops give.
     """
-    count = terms.shape[0]
-    error = np.zeros(terms.shape[1:])
-    size = np.zeros(terms.shape[1:])  # the sum of |error|, to bound the rounding of error
-    original = terms
-    while terms.shape[0] > 1:
-        half = terms.shape[0] // 2
-        a, b = terms[:half], terms[half : 2 * half]
-        s = a + b
-        z = s - a
-        e = (a - (s - z)) + (b - z)
-        error += e.sum(axis=0)
-        size += np.abs(e).sum(axis=0)
-        terms = np.concatenate([s, terms[2 * half :]]) if terms.shape[0] % 2 else s
-    head = np.broadcast_to(terms[0], error.shape)
-    result = head + error
-    z = result - head
-    t = (head - (result - z)) + (error - z)  # result + t == head + error, exactly
-    gamma = 2.0 * count * 2.0**-53 * size
-    doubtful = ~(np.abs(t) + gamma < 0.25 * np.spacing(np.abs(result)))
+    head, errors = _cascade(np, terms)
+    low, rest = _cascade(np, errors) if errors.shape[0] else (np.zeros(head.shape), errors)
+    size = np.abs(rest).sum(axis=0)
+    error = low + rest.sum(axis=0)
+    # Off by the plain sum's rounding and by the last addition's.
+    gamma = 2.0 * rest.shape[0] * _U * size + _U * np.abs(error)
+    head = np.broadcast_to(head, error.shape)
+    result, t = _two_sum(np, head, error)  # result + t == head + error, exactly
+    # The boundary is half the gap to the neighbouring float; the spacing just below
+    # |result| is the narrower gap (half as wide below a power of two, else the same).
+    limit = 0.5 * np.spacing(np.abs(result) * (1.0 - _U))
+    doubtful = (size != 0.0) & ~(np.abs(t) + gamma < limit)
+    doubtful |= ~np.isfinite(result)
     if doubtful.any():
-        _fsum_columns(np, original, result, doubtful)
+        _fsum_columns(np, terms, result, doubtful)
     out[...] = result
 
 
