@@ -423,6 +423,7 @@ class Plan:
         self.first_const = self.n_inputs + self.n_params
         self.first_op = self.first_const + len(program.constants)
         self.constants = list(program.constants)
+        self._cache: dict[tuple[r.Rule, int, bool], tuple[Kernel, tuple[Domain, ...]]] = {}
         ordered = self._grouped()
         self._place_rows(ordered)
         self.groups: list[Group] = []
@@ -503,10 +504,25 @@ class Plan:
             for k, column in zip(side, columns, strict=True):
                 self._record_edges(k, members, column, is_row, wanted, into_row, into_param)
         start, stop = self.row[self.first_op + members[0]], self.row[self.first_op + members[-1]]
+        code, checks = self._compiled(rule, len(pattern), stacked)
         return Group(
-            start, stop + 1, rule, kernel(np, rule, len(pattern), stacked), tuple(operands),
-            tuple(edges), tuple(sizes), tuple(shared), stacked, domains(np, rule),
+            start, stop + 1, rule, code, tuple(operands),
+            tuple(edges), tuple(sizes), tuple(shared), stacked, checks,
         )  # fmt: skip
+
+    def _compiled(
+        self, rule: r.Rule, arity: int, stacked: bool
+    ) -> tuple[Kernel, tuple[Domain, ...]]:
+        """A rule's kernel and domain checks, compiled once per plan (a deep graph has
+        a group of the same rule at every depth)."""
+        key = (rule, arity, stacked)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = (
+                kernel(self.np, rule, arity, stacked),
+                domains(self.np, rule),
+            )
+        return found
 
     def _record_edges(
         self,
