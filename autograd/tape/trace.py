@@ -352,8 +352,9 @@ class Tape:
     def _raise_eager_error(self, xs: list[float], error: Exception) -> None:
         """Run ``f`` eagerly at ``xs`` and raise the engine's own error, if it raises one.
 
-        The replay's error is the ``math`` module's (``math domain error``); the engine's
-        names the op, the value and the input's label (``x0``, ``x1``... as in ``trace``).
+        The replay's error is the rule's, without labels (it sees numbers only), or one
+        from Python itself (an intermediate overflow in ``fsum``); the engine's names the
+        op, the value and the input's label (``x0``, ``x1``... as in ``trace``).
         Errors are the rare path, so running ``f`` once more costs nothing that matters.
         """
         try:
