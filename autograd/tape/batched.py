@@ -199,65 +199,55 @@ def _two_sum(np: Any, a: Any, b: Any) -> tuple[Any, Any]:
     return s, (a - (s - z)) + (b - z)
 
 
-def _cascade(np: Any, terms: Any) -> tuple[Any, Any]:
-    """The terms added pairwise (TwoSum): the rounded sum, and every rounding error
-    stacked along axis 0 (their sum and the rounded sum are the exact sum)."""
-    errors = []
-    while terms.shape[0] > 1:
-        half = terms.shape[0] // 2
-        s, e = _two_sum(np, terms[:half], terms[half : 2 * half])
-        errors.append(e)
-        terms = np.concatenate([s, terms[2 * half :]]) if terms.shape[0] % 2 else s
-    if not errors:
-        return terms[0], np.zeros((0, *terms.shape[1:]))
-    return terms[0], np.concatenate(errors)
-
-
 def _accurate_sum(np: Any, terms: Any, out: Any) -> None:
     """Sum ``terms`` along axis 0 into ``out``: ``math.fsum``'s result, correctly rounded.
 
     The engine sums ``total`` and ``dot`` with ``math.fsum``; NumPy has no such sum. Here
-    pairs are added with their exact rounding errors kept (TwoSum), the errors are summed
-    the same way, and the errors of that second sum (about 2**-106 of the terms) are
-    added up plainly. Where they are all zero, the error sum is exact and the result,
-    one rounding of the exact sum, is fsum's. Elsewhere the plain addition is off by at
-    most ``gamma``, and where that could move the result across a rounding boundary
-    (``|t| + gamma`` reaches half the gap between floats at the result, ``t`` being the
-    last addition's exact rounding error: near a rounding tie), the column is summed
-    again with ``math.fsum``, which is rare. So the result equals ``fsum`` wherever
-    ``fsum`` returns a number (tested against it). Where ``fsum`` raises (an intermediate
-    overflow: the eager engine's ``total`` raises OverflowError there; ``inf - inf``)
-    it is the plain IEEE sum instead, inf or nan, as the batched replay's other ops give.
+    pairs are added with their exact rounding errors kept (TwoSum), and the errors are
+    added up plainly and added back. Adding up ``k`` errors is exact for ``k = 1`` and
+    otherwise off by at most ``gamma = 2 (k - 1) u sum|error|``; where that could move the
+    result across a rounding boundary (``|t| + gamma`` reaches half the gap between
+    floats at the result, ``t`` being the last addition's exact rounding error: near a
+    rounding tie, or after heavy cancellation), the column is summed again with
+    ``math.fsum``, which is rare. So the result equals ``fsum`` wherever ``fsum``
+    returns a number (tested against it). Where ``fsum`` raises (an intermediate
+    overflow: the eager engine's ``total`` raises OverflowError there; ``inf - inf``) it
+    is the plain IEEE sum instead, inf or nan, as the batched replay's other ops give.
     """
-    head, errors = _cascade(np, terms)
-    low, rest = _cascade(np, errors) if errors.shape[0] else (np.zeros(head.shape), errors)
-    size = np.abs(rest).sum(axis=0)
-    error = low + rest.sum(axis=0)
-    # Off by the plain sum's rounding and by the last addition's.
-    gamma = 2.0 * rest.shape[0] * _U * size + _U * np.abs(error)
-    head = np.broadcast_to(head, error.shape)
+    error = np.zeros(terms.shape[1:])
+    size = np.zeros(terms.shape[1:])  # the sum of |error|
+    original, count = terms, terms.shape[0]
+    while terms.shape[0] > 1:
+        half = terms.shape[0] // 2
+        s, e = _two_sum(np, terms[:half], terms[half : 2 * half])
+        error += e.sum(axis=0)
+        size += np.abs(e).sum(axis=0)
+        terms = np.concatenate([s, terms[2 * half :]]) if terms.shape[0] % 2 else s
+    # count - 1 errors, added up plainly: exact for one error, else off by gamma at most.
+    gamma = 2.0 * max(count - 2, 0) * _U * size
+    head = np.broadcast_to(terms[0], error.shape)
     result, t = _two_sum(np, head, error)  # result + t == head + error, exactly
     # The boundary is half the gap to the neighbouring float; the spacing just below
     # |result| is the narrower gap (half as wide below a power of two, else the same).
     limit = 0.5 * np.spacing(np.abs(result) * (1.0 - _U))
-    doubtful = (size != 0.0) & ~(np.abs(t) + gamma < limit)
+    doubtful = (gamma != 0.0) & ~(np.abs(t) + gamma < limit)
     doubtful |= ~np.isfinite(result)
     if doubtful.any():
-        _fsum_columns(np, terms, result, doubtful)
+        _fsum_columns(np, original, result, doubtful)
     out[...] = result
 
 
 def _fsum_columns(np: Any, terms: Any, result: Any, doubtful: Any) -> None:
     """Set ``result`` to ``math.fsum`` of the ``terms`` at the ``doubtful`` positions;
     where fsum raises (an intermediate overflow, ``inf - inf``), to the plain IEEE sum."""
-    terms = np.broadcast_to(terms, (terms.shape[0], *result.shape))
-    for index in zip(*np.nonzero(doubtful)):
-        key = (slice(None), *index)
-        column = terms[key]
+    columns = np.broadcast_to(terms, (terms.shape[0], *result.shape))[:, doubtful]
+    sums = []
+    for column in columns.T.tolist():
         try:
-            result[index] = math.fsum(column.tolist())
+            sums.append(math.fsum(column))
         except (OverflowError, ValueError):
-            result[index] = column.sum()
+            sums.append(float(np.sum(column)))
+    result[doubtful] = sums
 
 
 def _each_forward(np: Any, fn: Callable[..., float]) -> Callable[..., None]:
