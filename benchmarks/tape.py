@@ -169,7 +169,7 @@ class TapeStep:
             lambda a, b, y: (1 + -y * model([a, b])).relu(), 0.0, 0.0, 1.0, params=self.params
         )
         self.l2 = trace(lambda: alpha * sum(p * p for p in self.params), params=self.params)
-        self.hinge._function(True, True)  # compile outside the timed region
+        self.hinge._function(True)  # compile outside the timed region
         self.l2.compile()
 
     def __call__(self) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import sys
 
 import pytest
@@ -222,13 +223,18 @@ def test_division_by_zero_raises_as_in_the_engine():
         tape(1.0, 0.0)
 
 
-# A custom primitive: no template, so the tape calls its functions.
+# A custom primitive: no formulas, so the tape calls its functions.
 cube = autograd.primitive("cube", lambda x: x**3, lambda out, x: (3 * x * x,))
+
+
+def calls_derivative_function(source: str) -> bool:
+    """Whether generated source calls a rule's derivative function (the fallback)."""
+    return re.search(r"\bD\d+\(", source) is not None
 
 
 def test_custom_rule_without_template_is_called():
     tape = trace(lambda x: cube(x) + x, 2.0)
-    assert "F0(" in tape.source() and "D0(" in tape.source()
+    assert re.search(r"\bF\d+\(", tape.source()) and calls_derivative_function(tape.source())
     assert tape.value_and_grad(3.0) == (30.0, (28.0,))
     values, (dx,) = tape.batch_value_and_grad(np.array([1.0, 3.0]))
     assert values.tolist() == [2.0, 30.0] and dx.tolist() == [4.0, 28.0]
@@ -236,7 +242,7 @@ def test_custom_rule_without_template_is_called():
 
 def test_constant_powers_and_leaky_relu_use_templates():
     tape = trace(lambda x: x**2 + x**-1.5 + x.leaky_relu(0.25) + x**0, 2.0)
-    assert "F0" not in tape.source()
+    assert not calls_derivative_function(tape.source())
     x = Value(1.7)
     y = x**2 + x**-1.5 + x.leaky_relu(0.25) + x**0
     y.backward()
@@ -378,7 +384,8 @@ def test_float_replay_error_notes_the_eager_rerun():
     tape = trace(lambda x: x.log(), 1.0)
     with pytest.raises(ValueError, match=r"^log: got -1\.0 \(label 'x0'\); expected") as info:
         tape(-1.0)
-    assert str(info.value.__cause__) == "math domain error"
+    # The replay's own error: the rule's message, without the label it cannot know.
+    assert str(info.value.__cause__) == "log: got -1.0; expected a positive number"
     if sys.version_info >= (3, 11):
         assert "running the traced function eagerly" in info.value.__notes__[0]
 
@@ -387,7 +394,7 @@ def test_float_replay_error_is_kept_when_the_eager_run_does_not_raise():
     mode = {"log": True}
     tape = trace(lambda x: x.log() if mode["log"] else x, 1.0)
     mode["log"] = False  # f has changed since the trace: the eager run succeeds
-    with pytest.raises(ValueError, match=r"^math domain error$"):
+    with pytest.raises(ValueError, match=r"^log: got -1\.0; expected a positive number$"):
         tape(-1.0)
 
 
@@ -407,12 +414,13 @@ def test_powers_of_a_base_out_of_the_reals_still_equal_the_engine_inside_it():
         assert [g.hex() for g in grads] == [g.hex() for g in ref_grads]
 
 
-def test_only_powers_that_may_leave_the_reals_call_the_domain_check():
-    # The benchmark DAG's ops (+, *, relu, **2) and integer powers stay inline.
-    fast = trace(lambda x, y: ((x * y + x).relu() ** 2) ** 3, 1.0, 1.0).source()
-    assert "real_pow" not in fast and "pow_" not in fast and "v5 ** 3.0" in fast
-    assert "real_pow" in trace(lambda x: x**0.5, 1.0).source()
-    assert "real_pow" in trace(lambda x, y: x**y, 1.0, 1.0).source(fast=False)
+def test_only_ops_with_a_domain_test_it():
+    # The benchmark DAG's ops (+, *, relu, **2) and integer powers >= 0 test nothing.
+    forward = trace(lambda x, y: ((x * y + x).relu() ** 2) ** 3, 1.0, 1.0).source(grad=False)
+    assert "if" not in forward and "R" not in forward
+    assert "    if v0 < 0: R" in trace(lambda x: x**0.5, 1.0).source()
+    assert "    if v0 == 0: R" in trace(lambda x: x**-1, 1.0).source()
+    assert "    if v1 == 0: R" in trace(lambda x, y: x / y, 1.0, 1.0).source()
 
 
 @pytest.mark.parametrize(("f", "at", "outside", "error"), DOMAIN_ERRORS)
@@ -503,7 +511,6 @@ def test_has_aux_returns_the_aux_outputs_alongside():
         trace(lambda x: ([x, x], x), 1.0, has_aux=True)
     with pytest.raises(ValueError, match="has_aux=True"):
         trace(lambda x: [x, x], 1.0).value_and_grad(1.0)
-
 
 
 def test_aux_outputs_do_not_leak_into_the_gradient():

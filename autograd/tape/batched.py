@@ -13,28 +13,35 @@ added one edge after another in the eager engine's order (so rounding is the sam
 every child at higher depths has written. Parameter gradients are the edge rows summed
 over the batch, as a sum loss needs.
 
-What each rule computes comes from the closed table below (NumPy functions, keyed by the
-identity of the engine's own rules); a rule without an entry (a user's custom primitive)
-is applied example by example through its own ``forward`` and ``derivative``. Nothing is
-generated from text here. Arithmetic, comparisons, ``sqrt`` and powers round as Python
-floats do, so those graphs give the eager engine's numbers; NumPy's ``exp``, ``log``,
-``tanh``, ``sin``... may differ from the ``math`` module's in the last bit.
+What each rule computes is derived from its ``Rule`` (``autograd/rules.py``): the forward
+is the rule's ``array`` formula and the local derivatives its formulas
+(``formula.to_arrays``: conditionals become ``where``), compiled with NumPy names
+(``array_namespace``: ``np``, ``where``, ``pow``, the helpers, and each rule of the table
+by name); ``sum`` and ``dot`` use a correctly rounded sum. Only a rule without formulas
+(a user's custom primitive) is applied example by example through its own ``forward``
+and ``derivative``. Arithmetic, comparisons, ``sqrt`` and powers round as Python floats
+do, so those graphs give the eager engine's numbers; NumPy's ``exp``, ``log``, ``tanh``,
+``sin``... may differ from the ``math`` module's in the last bit. Both branches of a
+``where`` are evaluated, so kernels run with NumPy's warnings off (``run``).
 
 Domain errors raise, as in the eager engine, rather than leaving nan in the batch: before
-a group of ``log``, ``sqrt``, ``/`` or powers that may leave the reals runs, its operands
-are checked (one comparison and ``any`` per check, nothing for other ops), and the error
-names the op, the first offending batch index and the value. Overflow still gives inf,
-as it does in the eager engine.
+a group of a rule with a ``domain`` runs (``log``, ``sqrt``, ``/``, powers that may leave
+the reals), its operands are tested with the rule's own formulas (one test and ``any``
+per check, nothing for other ops), and the error is the rule's, naming the op, the first
+offending batch index and the value. Overflow still gives inf, as it does in the eager
+engine.
 
 NumPy is the ``fast`` extra: ``pip install 'chainrule[fast]'``.
 """
 
 from __future__ import annotations
 
+import ast
 import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .. import formula
 from .. import rules as r
 from . import codegen as cg
 
@@ -54,117 +61,197 @@ def _numpy() -> Any:
     return numpy
 
 
-# A rule as array code: forward(out, *operands) fills ``out``; local(out, *operands)
-# returns d(out)/d(operand) per operand, each an array or a number, exactly the float
-# expressions of the rule in autograd/rules.py.
-Kernel = tuple[Callable[..., Any], Callable[..., tuple]]
+class Kernel(NamedTuple):
+    """A rule as array code.
+
+    ``forward(out, *operands)`` fills ``out``; ``local(out, *operands)`` returns
+    d(out)/d(operand) per operand, each an array or a number. ``masks``: where a local
+    derivative is 0 the edge passes exactly 0, whatever the incoming gradient.
+    ``derived``: made from the rule's formulas (False: the rule's float functions,
+    example by example, for a user's ``primitive``).
+    """
+
+    forward: Callable[..., None]
+    local: Callable[..., tuple[Any, ...]]
+    masks: bool = False
+    derived: bool = True
 
 
-def _kernels(np: Any) -> dict[r.Rule, Kernel]:
-    def sigmoid(x: Any) -> Any:
-        # The eager rule's two branches at once, so exp never overflows.
-        e = np.exp(-np.abs(x))
-        return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+def _exact(rule: r.Rule, text: str) -> str:
+    """A formula with the rule's parameter written in, rewritten for arrays."""
+    for name, value in rule.constants().items():
+        text = formula.substitute(text, name, value)
+    return formula.to_arrays(text)
 
-    def assign(fn: Callable[..., Any]) -> Callable[..., Any]:
-        def forward(out: Any, *xs: Any) -> None:
-            out[...] = fn(*xs)
 
-        return forward
+def array_namespace(np: Any) -> dict[str, Any]:
+    """The names array formulas use: NumPy, ``where``, ``pow``, the helpers on arrays,
+    and each rule of the table by its name (its forward over arrays).
 
-    return {
-        r.ADD: (lambda out, a, b: np.add(a, b, out=out), lambda o, a, b: (1.0, 1.0)),
-        r.SUB: (lambda out, a, b: np.subtract(a, b, out=out), lambda o, a, b: (1.0, -1.0)),
-        r.MUL: (lambda out, a, b: np.multiply(a, b, out=out), lambda o, a, b: (b, a)),
-        r.DIV: (lambda out, a, b: np.divide(a, b, out=out), lambda o, a, b: (1.0 / b, -o / b)),
-        r.NEG: (lambda out, a: np.negative(a, out=out), lambda o, a: (-1.0,)),
-        r.EXP: (lambda out, a: np.exp(a, out=out), lambda o, a: (o,)),
-        r.LOG: (lambda out, a: np.log(a, out=out), lambda o, a: (1.0 / a,)),
-        r.SQRT: (lambda out, a: np.sqrt(a, out=out), lambda o, a: (0.5 * o**-1.0,)),
-        r.TANH: (lambda out, a: np.tanh(a, out=out), lambda o, a: (1.0 - o * o,)),
-        r.SIGMOID: (assign(sigmoid), lambda o, a: (o * (1.0 - o),)),
-        r.RELU: (lambda out, a: np.maximum(a, 0.0, out=out), lambda o, a: (a > 0,)),
-        r.SOFTPLUS: (
-            assign(lambda a: np.maximum(a, 0.0) + np.log1p(np.exp(-np.abs(a)))),
-            lambda o, a: (sigmoid(a),),
-        ),
-        r.SIN: (lambda out, a: np.sin(a, out=out), lambda o, a: (np.cos(a),)),
-        r.COS: (lambda out, a: np.cos(a, out=out), lambda o, a: (-np.sin(a),)),
-        r.ABS: (lambda out, a: np.abs(a, out=out), lambda o, a: (np.sign(a),)),
+    Example:
+        >>> import numpy as np
+        >>> with np.errstate(all="ignore"):  # where() evaluates both branches
+        ...     array_namespace(np)["sigmoid"](np.array([-1000.0, 0.0])).tolist()
+        [0.0, 0.5]
+    """
+    names: dict[str, Any] = {
+        "np": np,
+        "where": np.where,
+        "pow": np.power,
+        "is_zero": lambda a: a == 0,
+        "isfinite": np.isfinite,
+        "is_integer": lambda a: np.isfinite(a) & (np.floor(a) == a),
+        "nan": r.nan,
+        "inf": r.inf,
     }
+    for rule in r.TABLE.values():
+        if rule.name.isidentifier() and rule.array is not None and rule.arity is not None:
+            # The namespace is the function's globals, so rules may call each other.
+            text = _exact(rule, rule.array)
+            names[rule.name] = formula.compile_function(rule.operands, text, names, rule.name)
+    return names
 
 
-def _kernel(
-    np: Any, table: dict[r.Rule, Kernel], rule: r.Rule, arity: int, stacked: bool = False
-) -> Kernel:
-    found = table.get(rule)
-    if found is not None:
-        return found
-    if rule is r.TOTAL and stacked:
+def _assign(fn: Callable[..., Any]) -> Callable[..., None]:
+    def forward(out: Any, *xs: Any) -> None:
+        out[...] = fn(*xs)
+
+    return forward
+
+
+def _derived(namespace: dict[str, Any], rule: r.Rule) -> Kernel:
+    """The kernel made from a rule's array forward and local-derivative formulas."""
+    assert rule.array is not None  # callers check: a rule without it is replayed per example
+    params = rule.operands
+    forward = formula.compile_function(params, _exact(rule, rule.array), namespace, rule.name)
+    texts = [_exact(rule, t) for t in rule.texts()]
+    local = formula.compile_function(("out", *params), texts, namespace, rule.name)
+    return Kernel(_assign(forward), local, rule.masks)
+
+
+def kernel(np: Any, rule: r.Rule, arity: int, stacked: bool = False) -> Kernel:
+    """The kernel of ``rule`` with ``arity`` operands (``stacked``: ``sum`` and ``dot``
+    with each side's terms in one array).
+
+    Example:
+        >>> import numpy as np
+        >>> k = kernel(np, r.power(3.0), 1)
+        >>> out = np.empty(2)
+        >>> k.forward(out, np.array([2.0, -1.0])); out.tolist(), k.derived
+        ([8.0, -1.0], True)
+    """
+    if rule == r.TOTAL:
+        return _total(np, arity, stacked)
+    if rule == r.DOT:
+        return _dot(np, arity, stacked)
+    if rule.local is None or rule.array is None:
+        return Kernel(_each_forward(np, rule.forward), _each_local(np, rule.derivative),
+                      derived=False)  # fmt: skip
+    return _derived(_namespace(np), rule)
+
+
+_NAMESPACES: dict[int, dict[str, Any]] = {}
+
+
+def _namespace(np: Any) -> dict[str, Any]:
+    names = _NAMESPACES.get(id(np))
+    if names is None:
+        names = _NAMESPACES[id(np)] = array_namespace(np)
+    return names
+
+
+def _total(np: Any, arity: int, stacked: bool) -> Kernel:
+    if stacked:
         # One operand: all terms stacked, shape (terms, nodes, examples or 1).
-        return (lambda out, T: _accurate_sum(np, T, out)), (lambda o, T: (1.0,))
-    if rule is r.DOT and stacked:
+        return Kernel(lambda out, T: _accurate_sum(np, T, out), lambda o, T: (1.0,))
+
+    def total(out: Any, *xs: Any) -> None:
+        terms = np.empty((arity, *out.shape))
+        for i, x in enumerate(xs):
+            terms[i] = x
+        _accurate_sum(np, terms, out)
+
+    return Kernel(total, lambda o, *xs: (1.0,) * arity)
+
+
+def _dot(np: Any, arity: int, stacked: bool) -> Kernel:
+    if stacked:
         # Two operands, a and b stacked: shape (n, nodes, examples or 1) each.
-        return (lambda out, A, B: _accurate_sum(np, A * B, out)), (lambda o, A, B: (B, A))
-    if rule is r.TOTAL:
+        return Kernel(lambda out, A, B: _accurate_sum(np, A * B, out), lambda o, A, B: (B, A))
+    n = arity // 2
 
-        def total(out: Any, *xs: Any) -> None:
-            terms = np.empty((arity, *out.shape))
-            for i, x in enumerate(xs):
-                terms[i] = x
-            _accurate_sum(np, terms, out)
+    def dot(out: Any, *xs: Any) -> None:
+        products = np.empty((n, *out.shape))
+        for i in range(n):
+            np.multiply(xs[i], xs[i + n], out=products[i])
+        _accurate_sum(np, products, out)
 
-        return total, lambda o, *xs: (1.0,) * arity
-    if rule is r.DOT:
-        n = arity // 2
+    return Kernel(dot, lambda o, *xs: xs[n:] + xs[:n])
 
-        def dot(out: Any, *xs: Any) -> None:
-            products = np.empty((n, *out.shape))
-            for i in range(n):
-                np.multiply(xs[i], xs[i + n], out=products[i])
-            _accurate_sum(np, products, out)
 
-        return dot, lambda o, *xs: xs[n:] + xs[:n]
-    k = cg.constant_exponent(rule)
-    if k is not None:
-        if k == 0:
-            return (lambda out, a: out.fill(1.0)), (lambda o, a: (0.0,))
-        if k == 2:  # the engine's rule for squares: x * x and 2 * x
-            return (lambda out, a: np.multiply(a, a, out=out)), (lambda o, a: (2.0 * a,))
-        return (
-            lambda out, a: np.power(a, k, out=out),
-            lambda o, a: (k * a ** (k - 1),),
-        )
-    s = cg.leaky_slope(rule)
-    if s is not None:
-        return (
-            lambda out, a: np.copyto(out, np.where(a > 0, a, s * a)),
-            lambda o, a: (np.where(a > 0, 1.0, s),),
-        )
-    return _each_forward(np, rule.forward), _each_local(np, rule.derivative)
+_U = 2.0**-53  # the unit roundoff of float64
+
+
+def _two_sum(np: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    """``a + b`` rounded, and its rounding error: their sum is ``a + b`` exactly."""
+    s = a + b
+    z = s - a
+    return s, (a - (s - z)) + (b - z)
 
 
 def _accurate_sum(np: Any, terms: Any, out: Any) -> None:
-    """Sum ``terms`` along axis 0 into ``out`` as if in twice the precision, then round.
+    """Sum ``terms`` along axis 0 into ``out``: ``math.fsum``'s result, correctly rounded.
 
-    The engine sums ``total`` and ``dot`` with ``math.fsum`` (correctly rounded); NumPy has
-    no such sum, so pairs are added with their exact rounding errors kept (TwoSum) and the
-    errors added back at the end. That is ``fsum``'s result except in sums so ill
-    conditioned that cancellation loses some 100 bits.
+    The engine sums ``total`` and ``dot`` with ``math.fsum``; NumPy has no such sum. Here
+    pairs are added with their exact rounding errors kept (TwoSum), and the errors are
+    added up plainly and added back. Adding up ``k`` errors is exact for ``k = 1`` and
+    otherwise off by at most ``gamma = 2 (k - 1) u sum|error|``; where that could move the
+    result across a rounding boundary (``|t| + gamma`` reaches half the gap between
+    floats at the result, ``t`` being the last addition's exact rounding error: near a
+    rounding tie, or after heavy cancellation), the column is summed again with
+    ``math.fsum``, which is rare. So the result equals ``fsum`` wherever ``fsum``
+    returns a number (tested against it). Where ``fsum`` raises (an intermediate
+    overflow: the eager engine's ``total`` raises OverflowError there; ``inf - inf``) it
+    is the plain IEEE sum instead, inf or nan, as the batched replay's other ops give.
     """
     error = np.zeros(terms.shape[1:])
+    size = np.zeros(terms.shape[1:])  # the sum of |error|
+    original, count = terms, terms.shape[0]
     while terms.shape[0] > 1:
         half = terms.shape[0] // 2
-        a, b = terms[:half], terms[half : 2 * half]
-        s = a + b
-        z = s - a
-        error += ((a - (s - z)) + (b - z)).sum(axis=0)
+        s, e = _two_sum(np, terms[:half], terms[half : 2 * half])
+        error += e.sum(axis=0)
+        size += np.abs(e).sum(axis=0)
         terms = np.concatenate([s, terms[2 * half :]]) if terms.shape[0] % 2 else s
-    np.add(terms[0], error, out=out)
+    # count - 1 errors, added up plainly: exact for one error, else off by gamma at most.
+    gamma = 2.0 * max(count - 2, 0) * _U * size
+    head = np.broadcast_to(terms[0], error.shape)
+    result, t = _two_sum(np, head, error)  # result + t == head + error, exactly
+    # The boundary is half the gap to the neighbouring float; the spacing just below
+    # |result| is the narrower gap (half as wide below a power of two, else the same).
+    limit = 0.5 * np.spacing(np.abs(result) * (1.0 - _U))
+    doubtful = (gamma != 0.0) & ~(np.abs(t) + gamma < limit)
+    doubtful |= ~np.isfinite(result)
+    if doubtful.any():
+        _fsum_columns(np, original, result, doubtful)
+    out[...] = result
 
 
-def _each_forward(np: Any, fn: Callable) -> Callable:
-    """An untemplated rule's forward, applied example by example."""
+def _fsum_columns(np: Any, terms: Any, result: Any, doubtful: Any) -> None:
+    """Set ``result`` to ``math.fsum`` of the ``terms`` at the ``doubtful`` positions;
+    where fsum raises (an intermediate overflow, ``inf - inf``), to the plain IEEE sum."""
+    columns = np.broadcast_to(terms, (terms.shape[0], *result.shape))[:, doubtful]
+    sums = []
+    for column in columns.T.tolist():
+        try:
+            sums.append(math.fsum(column))
+        except (OverflowError, ValueError):
+            sums.append(float(np.sum(column)))
+    result[doubtful] = sums
+
+
+def _each_forward(np: Any, fn: Callable[..., float]) -> Callable[..., None]:
+    """A formula-less rule's forward, applied example by example."""
 
     def forward(out: Any, *xs: Any) -> None:
         cols = [np.broadcast_to(x, out.shape).ravel().tolist() for x in xs]
@@ -173,10 +260,10 @@ def _each_forward(np: Any, fn: Callable) -> Callable:
     return forward
 
 
-def _each_local(np: Any, fn: Callable) -> Callable:
-    """An untemplated rule's derivative, applied example by example."""
+def _each_local(np: Any, fn: Callable[..., Any]) -> Callable[..., tuple[Any, ...]]:
+    """A formula-less rule's derivative, applied example by example."""
 
-    def local(o: Any, *xs: Any) -> tuple:
+    def local(o: Any, *xs: Any) -> tuple[Any, ...]:
         cols = [o.ravel().tolist(), *(np.broadcast_to(x, o.shape).ravel().tolist() for x in xs)]
         rows = [fn(*row) for row in zip(*cols, strict=True)]
         return tuple(
@@ -187,92 +274,57 @@ def _each_local(np: Any, fn: Callable) -> Callable:
 
 
 class Domain(NamedTuple):
-    """Where a rule's operands leave its domain, and the error the eager engine raises."""
+    """One of a rule's domain checks over arrays."""
 
     bad: Callable[..., Any]  # operands -> boolean array, True outside the domain
-    error: type[Exception]
-    message: Callable[..., str]  # (batch index, *operand values) -> the error's text
+    check: r.Domain  # the rule's check: its error and message
+    # Which operand the message shows with "at batch index i": the first one the test
+    # reads (the divisor of "/", the base of a power).
+    marked: int
 
 
-def _negative_base(i: int, x: float, k: float) -> str:
-    return (
-        f"**: a negative base {x!r} at batch index {i} to the non-integer power {k!r} is "
-        "not a real number; expected an integer exponent or a base >= 0"
-    )
+def _first_operand(rule: r.Rule, text: str) -> int:
+    names = [n for n in ast.walk(formula.parse(text)) if isinstance(n, ast.Name)]
+    names.sort(key=lambda n: n.col_offset)
+    operands = rule.operands
+    return next((operands.index(n.id) for n in names if n.id in operands), 0)
 
 
-def _zero_base(i: int, x: float, k: float) -> str:
-    return f"**: 0 cannot be raised to a negative power ({k!r}) at batch index {i}: base {x!r}"
-
-
-def _domains(np: Any, rule: r.Rule) -> tuple[Domain, ...]:
-    """The checks ``Value``'s methods make before applying ``rule`` (none for most rules).
+def domains(np: Any, rule: r.Rule) -> tuple[Domain, ...]:
+    """The rule's domain checks over arrays, in the rule's order (none for most rules).
 
     Example:
         >>> import numpy as np
-        >>> [d.error.__name__ for d in _domains(np, r.power(-0.5))]
+        >>> [d.check.error.__name__ for d in domains(np, r.power(-0.5))]
         ['ZeroDivisionError', 'ValueError']
     """
-    if rule is r.LOG:
-        return (
-            Domain(
-                lambda a: a <= 0.0,
-                ValueError,
-                lambda i, a: f"log: got {a!r} at batch index {i}; expected a positive number",
-            ),
-        )
-    if rule is r.SQRT:
-        return (
-            Domain(
-                lambda a: a < 0.0,
-                ValueError,
-                lambda i, a: f"sqrt: got {a!r} at batch index {i}; expected a number >= 0",
-            ),
-        )
-    if rule is r.DIV:
-        return (
-            Domain(
-                lambda a, b: b == 0.0,
-                ZeroDivisionError,
-                lambda i, a, b: f"/: division by zero: {a!r} / {b!r} at batch index {i}",
-            ),
-        )
-    if rule is r.POW:
-        return (
-            Domain(lambda a, b: (a == 0.0) & (b < 0.0), ZeroDivisionError, _zero_base),
-            Domain(
-                lambda a, b: (a < 0.0) & np.isfinite(b) & (b != np.floor(b)),
-                ValueError,
-                _negative_base,
-            ),
-        )
-    k = cg.constant_exponent(rule)
-    if k is None:
+    if rule.local is None:
         return ()
     checks = []
-    if k < 0:
-        zero = Domain(lambda a: a == 0.0, ZeroDivisionError, lambda i, a: _zero_base(i, a, k))
-        checks.append(zero)
-    if math.isfinite(k) and not k.is_integer():
-        negative = Domain(lambda a: a < 0.0, ValueError, lambda i, a: _negative_base(i, a, k))
-        checks.append(negative)
+    for check in rule.domain:
+        text = _exact(rule, check.bad)
+        bad = formula.compile_function(rule.operands, text, _namespace(np), rule.name)
+        checks.append(Domain(bad, check, _first_operand(rule, check.bad)))
     return tuple(checks)
 
 
-def _check_domain(np: Any, domains: tuple[Domain, ...], operands: list[Any], shape: tuple) -> None:
+def _check_domain(
+    np: Any, rule: r.Rule, checks: tuple[Domain, ...], operands: list[Any], shape: tuple[int, int]
+) -> None:
     """Raise the first domain error among the examples of a group (``shape``: nodes,
     examples), naming the lowest batch index where any check fails."""
     failures = []
-    for domain in domains:
-        bad = domain.bad(*operands)
+    for check in checks:
+        bad = check.bad(*operands)
         if bad.any():  # the common case stops here: no copy, no broadcast
             bad = np.broadcast_to(bad, shape)
             i = int(bad.any(axis=0).argmax())
-            failures.append((i, int(bad[:, i].argmax()), domain))
+            failures.append((i, int(bad[:, i].argmax()), check))
     if failures:
-        i, node, domain = min(failures, key=lambda f: f[0])
-        values = [float(np.broadcast_to(x, shape)[node, i]) for x in operands]
-        raise domain.error(domain.message(i, *values))
+        i, node, check = min(failures, key=lambda f: f[0])
+        shown = [repr(float(np.broadcast_to(x, shape)[node, i])) for x in operands]
+        shown[check.marked] += f" at batch index {i}"
+        raise rule.domain_error(check.check, *shown)
 
 
 class Group(NamedTuple):
@@ -280,6 +332,7 @@ class Group(NamedTuple):
 
     start: int
     stop: int
+    rule: r.Rule
     kernel: Kernel
     # Per operand position: ("row", index) into the value matrix or ("scalar", index)
     # into the vector of parameters and constants; an index is a slice where contiguous.
@@ -294,6 +347,47 @@ class Group(NamedTuple):
     stacked: bool
     # The checks to make on the operands before the kernel runs (see Domain).
     domains: tuple[Domain, ...]
+
+
+# Edges into one target: (rank in the eager engine's order, edge row).
+Edges = dict[int, list[tuple[tuple[int, int], int]]]
+
+
+def _depths(program: cg.Program) -> list[int]:
+    """The depth of every slot: 0 for leaves and constants, 1 + the deepest parent."""
+    depth = [0] * (program.n_inputs + program.n_params + len(program.constants))
+    for _, parents in program.ops:
+        depth.append(1 + max(depth[p] for p in parents))
+    return depth
+
+
+def _wanted(program: cg.Program, first_op: int) -> list[bool]:
+    """The ops the first output depends on: only their edges carry its gradient (the
+    other outputs' ops, has_aux's, run forward only)."""
+    ops = program.ops
+    wanted = [False] * len(ops)
+    if program.outputs[0] >= first_op:
+        wanted[program.outputs[0] - first_op] = True
+    for i in range(len(ops) - 1, -1, -1):
+        if wanted[i]:
+            for p in ops[i][1]:
+                if p >= first_op:
+                    wanted[p - first_op] = True
+    return wanted
+
+
+def _sides(rule: r.Rule, pattern: tuple[bool, ...]) -> tuple[list[list[int]], bool]:
+    """Operand positions taken together: each alone, or for dot and total the terms of
+    each side stacked into one array when they are all rows or all scalars; and whether
+    the group is stacked so."""
+    sides = [[k] for k in range(len(pattern))]
+    half = len(pattern) // 2
+    if rule == r.DOT and len(set(pattern[:half])) == len(set(pattern[half:])) == 1:
+        sides = [list(range(half)), list(range(half, len(pattern)))]
+    elif rule == r.TOTAL and len(set(pattern)) == 1:
+        sides = [list(range(len(pattern)))]
+    stacked = len(sides) < len(pattern) or (rule == r.TOTAL and len(pattern) == 1)
+    return sides, stacked
 
 
 class Plan:
@@ -313,134 +407,149 @@ class Plan:
     """
 
     def __init__(self, program: cg.Program) -> None:
-        np = self.np = _numpy()
-        table = _kernels(np)
-        n_in, n_par = program.n_inputs, program.n_params
-        first_const = n_in + n_par
-        first_op = first_const + len(program.constants)
-        self.n_inputs, self.n_params = n_in, n_par
+        self.np = _numpy()
+        self.program = program
+        self.n_inputs, self.n_params = program.n_inputs, program.n_params
+        self.first_const = self.n_inputs + self.n_params
+        self.first_op = self.first_const + len(program.constants)
         self.constants = list(program.constants)
-        ops = program.ops
-
-        level = [0] * first_op
-        for _, parents in ops:
-            level.append(1 + max(level[p] for p in parents))
-
-        # The ops the first output depends on: only their edges carry its gradient (the
-        # other outputs' ops, has_aux's, run forward only).
-        wanted = [False] * len(ops)
-        if program.outputs[0] >= first_op:
-            wanted[program.outputs[0] - first_op] = True
-        for i in range(len(ops) - 1, -1, -1):
-            if wanted[i]:
-                for p in ops[i][1]:
-                    if p >= first_op:
-                        wanted[p - first_op] = True
-
-        def in_rows(slot: int) -> bool:
-            return slot < n_in or slot >= first_op
-
-        # Group by (depth, rule, which operands are rows), in order of depth.
-        groups: dict[tuple, list[int]] = {}
-        for i, (rule, parents) in enumerate(ops):
-            key = (level[first_op + i], id(rule), tuple(in_rows(p) for p in parents))
-            groups.setdefault(key, []).append(i)
-        ordered = sorted(groups.items(), key=lambda item: item[0][0])
-
-        row = {s: s for s in range(n_in)}
-        scalar = {s: s - n_in for s in range(n_in, first_op)}
-        next_row = n_in
-        for _, members in ordered:
-            for i in members:
-                row[first_op + i] = next_row
-                next_row += 1
-        self.n_rows = next_row
-
-        # Edge rows, with the eager engine's order of adding them up: children in reverse
-        # topological order, operands left to right.
-        into_row: dict[int, list[tuple[tuple[int, int], int]]] = {}
-        into_param: dict[int, list[tuple[tuple[int, int], int]]] = {}
+        self._cache: dict[tuple[r.Rule, int, bool], tuple[Kernel, tuple[Domain, ...]]] = {}
+        ordered = self._grouped()
+        self._place_rows(ordered)
         self.groups: list[Group] = []
         self.levels: list[tuple[int, list[int]]] = []  # (depth, indices of its groups)
-        n_edges = 0
-        for (depth, _, pattern), members in ordered:
-            rule, _ = ops[members[0]]
-            # Operand positions taken together: each alone, or for dot and total the terms
-            # of each side stacked into one array when they are all rows or all scalars.
-            sides = [[k] for k in range(len(pattern))]
-            half = len(pattern) // 2
-            if rule is r.DOT and len(set(pattern[:half])) == len(set(pattern[half:])) == 1:
-                sides = [list(range(half)), list(range(half, len(pattern)))]
-            elif rule is r.TOTAL and len(set(pattern)) == 1:
-                sides = [list(range(len(pattern)))]
-            stacked = len(sides) < len(pattern) or (rule is r.TOTAL and len(pattern) == 1)
-            operands, edges, sizes, shared = [], [], [], []
-            for side in sides:
-                is_row = pattern[side[0]]
-                kind = "row" if is_row else "scalar"
-                columns = [[ops[i][1][k] for i in members] for k in side]
-                index = [[row[p] if is_row else scalar[p] for p in col] for col in columns]
-                same = stacked and all(len(set(col)) == 1 for col in index)
-                if not stacked:
-                    operands.append((kind, _as_slice(np, index[0])))
-                elif same:
-                    operands.append((kind, _as_slice(np, [col[0] for col in index])))
-                else:
-                    operands.append((kind, np.array(index, dtype=np.intp)))
-                sizes.append(len(side))
-                shared.append(same)
-                if not is_row and all(p >= first_const for col in columns for p in col):
-                    edges.append(None)  # constants only: no gradient wanted
-                    continue
-                edges.append(n_edges)
-                for k, col in zip(side, columns, strict=True):
-                    for m, (i, p) in enumerate(zip(members, col, strict=True)):
-                        rank = (-i, k)
-                        if not wanted[i]:
-                            continue
-                        if is_row:
-                            into_row.setdefault(row[p], []).append((rank, n_edges + m))
-                        elif p < first_const:
-                            into_param.setdefault(p - n_in, []).append((rank, n_edges + m))
-                    n_edges += len(members)
-            group = Group(
-                row[first_op + members[0]],
-                row[first_op + members[-1]] + 1,
-                _kernel(np, table, rule, len(pattern), stacked),
-                tuple(operands),
-                tuple(edges),
-                tuple(sizes),
-                tuple(shared),
-                stacked,
-                _domains(np, rule),
-            )
+        self.n_edges = 0
+        wanted = _wanted(program, self.first_op)
+        into_row: Edges = {}
+        into_param: Edges = {}
+        for (depth, rule, pattern), members in ordered:
+            group = self._group(rule, pattern, members, wanted, into_row, into_param)
             if not self.levels or self.levels[-1][0] != depth:
                 self.levels.append((depth, []))
             self.levels[-1][1].append(len(self.groups))
             self.groups.append(group)
-        self.n_edges = n_edges
+        self._plan_sums(into_row, into_param)
 
-        def gather(targets: list[int], edges: dict[int, list]) -> list[tuple[Any, Any]]:
-            """How to add up the edges of ``targets``: a list of (targets, their k-th
-            edge) for k = 0, 1, ..., so that each target's edges are added one after
-            another in the eager engine's order (a NumPy sum over rows may pair them up
-            differently, which changes the rounding)."""
-            ranked = {t: [e for _, e in sorted(edges[t])] for t in targets if t in edges}
-            steps = []
-            for k in range(max(map(len, ranked.values()), default=0)):
-                hit = [t for t in ranked if len(ranked[t]) > k]
-                steps.append((_as_slice(np, hit), _as_slice(np, [ranked[t][k] for t in hit])))
-            return steps
+    def _in_rows(self, slot: int) -> bool:
+        """Inputs and ops have a row per example; parameters and constants are scalars."""
+        return slot < self.n_inputs or slot >= self.first_op
 
+    def _grouped(self) -> list[tuple[tuple[int, r.Rule, tuple[bool, ...]], list[int]]]:
+        """The ops grouped by (depth, rule, which operands are rows), in order of depth.
+        Rules compare by value: equal rules share a group even if made twice."""
+        depth = _depths(self.program)
+        groups: dict[tuple[int, r.Rule, tuple[bool, ...]], list[int]] = {}
+        for i, (rule, parents) in enumerate(self.program.ops):
+            key = (depth[self.first_op + i], rule, tuple(self._in_rows(p) for p in parents))
+            groups.setdefault(key, []).append(i)
+        return sorted(groups.items(), key=lambda item: item[0][0])
+
+    def _place_rows(self, ordered: list[tuple[Any, list[int]]]) -> None:
+        """Rows of the value matrix: the inputs, then each group's nodes together."""
+        n_in = self.n_inputs
+        self.row = {s: s for s in range(n_in)}
+        self.scalar = {s: s - n_in for s in range(n_in, self.first_op)}
+        next_row = n_in
+        for _, members in ordered:
+            for i in members:
+                self.row[self.first_op + i] = next_row
+                next_row += 1
+        self.n_rows = next_row
+
+    def _group(
+        self,
+        rule: r.Rule,
+        pattern: tuple[bool, ...],
+        members: list[int],
+        wanted: list[bool],
+        into_row: Edges,
+        into_param: Edges,
+    ) -> Group:
+        """One group: its operands' indices, and edge rows for the operands that need a
+        gradient (recorded in ``into_row`` / ``into_param`` with their eager order)."""
+        np, ops = self.np, self.program.ops
+        sides, stacked = _sides(rule, pattern)
+        operands: list[tuple[str, Any]] = []
+        edges: list[int | None] = []
+        sizes: list[int] = []
+        shared: list[bool] = []
+        for side in sides:
+            is_row = pattern[side[0]]
+            columns = [[ops[i][1][k] for i in members] for k in side]
+            index = [[self.row[p] if is_row else self.scalar[p] for p in c] for c in columns]
+            same = stacked and all(len(set(c)) == 1 for c in index)
+            if not stacked:
+                ix = _as_slice(np, index[0])
+            elif same:
+                ix = _as_slice(np, [c[0] for c in index])
+            else:
+                ix = np.array(index, dtype=np.intp)
+            operands.append(("row" if is_row else "scalar", ix))
+            sizes.append(len(side))
+            shared.append(same)
+            if not is_row and all(p >= self.first_const for c in columns for p in c):
+                edges.append(None)  # constants only: no gradient wanted
+                continue
+            edges.append(self.n_edges)
+            for k, column in zip(side, columns, strict=True):
+                self._record_edges(k, members, column, is_row, wanted, into_row, into_param)
+        start, stop = self.row[self.first_op + members[0]], self.row[self.first_op + members[-1]]
+        code, checks = self._compiled(rule, len(pattern), stacked)
+        return Group(
+            start, stop + 1, rule, code, tuple(operands),
+            tuple(edges), tuple(sizes), tuple(shared), stacked, checks,
+        )  # fmt: skip
+
+    def _compiled(
+        self, rule: r.Rule, arity: int, stacked: bool
+    ) -> tuple[Kernel, tuple[Domain, ...]]:
+        """A rule's kernel and domain checks, compiled once per plan (a deep graph has
+        a group of the same rule at every depth)."""
+        key = (rule, arity, stacked)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = (
+                kernel(self.np, rule, arity, stacked),
+                domains(self.np, rule),
+            )
+        return found
+
+    def _record_edges(
+        self,
+        k: int,
+        members: list[int],
+        column: list[int],
+        is_row: bool,
+        wanted: list[bool],
+        into_row: Edges,
+        into_param: Edges,
+    ) -> None:
+        """Edge rows for operand position ``k`` of the group's nodes, ranked in the eager
+        engine's order of adding them up: children in reverse topological order,
+        operands left to right."""
+        for m, (i, p) in enumerate(zip(members, column, strict=True)):
+            if not wanted[i]:
+                continue
+            rank = (-i, k)
+            if is_row:
+                into_row.setdefault(self.row[p], []).append((rank, self.n_edges + m))
+            elif p < self.first_const:
+                into_param.setdefault(p - self.n_inputs, []).append((rank, self.n_edges + m))
+        self.n_edges += len(members)
+
+    def _plan_sums(self, into_row: Edges, into_param: Edges) -> None:
+        """How each depth, the inputs and the parameters add up their edges."""
+        np = self.np
         # A depth's rows are contiguous: from its first group's start to its last's stop.
         self.level_sums = [
-            gather(list(range(self.groups[gs[0]].start, self.groups[gs[-1]].stop)), into_row)
+            _gather_steps(np, range(self.groups[gs[0]].start, self.groups[gs[-1]].stop), into_row)
             for _, gs in self.levels
         ]
-        self.input_sums = gather(list(range(n_in)), into_row)
-        self.param_sums = gather(list(range(n_par)), into_param)
+        self.input_sums = _gather_steps(np, range(self.n_inputs), into_row)
+        self.param_sums = _gather_steps(np, range(self.n_params), into_param)
         self.outputs = [
-            ("row", row[s]) if in_rows(s) else ("scalar", scalar[s]) for s in program.outputs
+            ("row", self.row[s]) if self._in_rows(s) else ("scalar", self.scalar[s])
+            for s in self.program.outputs
         ]
 
     def run(self, inputs: list[Any], params: list[float], grad: bool) -> Any:
@@ -460,8 +569,9 @@ class Plan:
                 )
             ]
             if group.domains:
-                _check_domain(np, group.domains, operands, (group.stop - group.start, n))
-            group.kernel[0](V[group.start : group.stop], *operands)
+                shape = (group.stop - group.start, n)
+                _check_domain(np, group.rule, group.domains, operands, shape)
+            group.kernel.forward(V[group.start : group.stop], *operands)
             if grad:
                 cache.append(operands)
         outputs = [V[ix] if kind == "row" else np.full(n, S[ix]) for kind, ix in self.outputs]
@@ -469,18 +579,11 @@ class Plan:
             return outputs
         return outputs, self._backward(V, S, cache, n)
 
-    def _backward(self, V: Any, S: Any, cache: list, n: int) -> tuple:
+    def _backward(self, V: Any, S: Any, cache: list[list[Any]], n: int) -> tuple[Any, ...]:
         np = self.np
         kind, root = self.outputs[0]
         if kind == "scalar" or root < self.n_inputs:
-            # The output is a leaf: its gradient is 1 for itself, 0 for everything else.
-            grads: list[Any] = [np.zeros(n) for _ in range(self.n_inputs)]
-            grads += [0.0] * self.n_params
-            if kind == "row":
-                grads[root] = np.ones(n)
-            elif root < self.n_params:
-                grads[self.n_inputs + root] = float(n)
-            return tuple(grads)
+            return self._leaf_gradients(kind, root, n)
         G = np.empty((self.n_rows, n))
         E = np.empty((self.n_edges, n))
         G[root] = 1.0
@@ -490,16 +593,7 @@ class Plan:
             # Every depth but the output's: its children have all written their edges.
             _add_up(E, steps, G)
             for index in members:
-                group = self.groups[index]
-                g = G[group.start : group.stop]
-                locals_ = group.kernel[1](V[group.start : group.stop], *cache[index])
-                m = group.stop - group.start
-                for first, local, size in zip(group.edges, locals_, group.sizes, strict=True):
-                    if first is not None:
-                        block = E[first : first + size * m]
-                        if group.stacked:
-                            block = block.reshape(size, m, n)
-                        np.multiply(g, local, out=block)
+                self._write_edges(self.groups[index], V, G, E, cache[index])
         GI = np.zeros((self.n_inputs, n))
         _add_up(E, self.input_sums, GI)
         # Parameters: each edge summed over the batch first (in NumPy's order), then the
@@ -512,8 +606,48 @@ class Plan:
                 GP[hit] += E[edges].sum(axis=1)
         return (*GI, *GP.tolist())
 
+    def _leaf_gradients(self, kind: str, root: int, n: int) -> tuple[Any, ...]:
+        """The output is a leaf: its gradient is 1 for itself, 0 for everything else."""
+        grads: list[Any] = [self.np.zeros(n) for _ in range(self.n_inputs)]
+        grads += [0.0] * self.n_params
+        if kind == "row":
+            grads[root] = self.np.ones(n)
+        elif root < self.n_params:
+            grads[self.n_inputs + root] = float(n)
+        return tuple(grads)
+
+    def _write_edges(self, group: Group, V: Any, G: Any, E: Any, operands: list[Any]) -> None:
+        """Write ``g * local`` for each of a group's operands into its edge rows."""
+        np = self.np
+        g = G[group.start : group.stop]
+        locals_ = group.kernel.local(V[group.start : group.stop], *operands)
+        m, n = g.shape
+        for first, local, size in zip(group.edges, locals_, group.sizes, strict=True):
+            if first is None:
+                continue
+            block = E[first : first + size * m]
+            if group.stacked:
+                block = block.reshape(size, m, n)
+            np.multiply(g, local, out=block)
+            if group.kernel.masks:
+                # A zero local derivative passes exactly 0, even for an inf or nan g.
+                np.copyto(block, 0.0, where=np.equal(local, 0.0))
+
 
 _EMPTY = slice(0, 0)
+
+
+def _gather_steps(np: Any, targets: Sequence[int], edges: Edges) -> list[tuple[Any, Any]]:
+    """How to add up the edges of ``targets``: a list of (targets, their k-th edge) for
+    k = 0, 1, ..., so that each target's edges are added one after another in the eager
+    engine's order (a NumPy sum over rows may pair them up differently, which changes
+    the rounding)."""
+    ranked = {t: [e for _, e in sorted(edges[t])] for t in targets if t in edges}
+    steps = []
+    for k in range(max(map(len, ranked.values()), default=0)):
+        hit = [t for t in ranked if len(ranked[t]) > k]
+        steps.append((_as_slice(np, hit), _as_slice(np, [ranked[t][k] for t in hit])))
+    return steps
 
 
 def _gather(V: Any, S: Any, kind: str, index: Any, size: int, shared: bool) -> Any:
@@ -555,7 +689,7 @@ def _arrays(where: str, expected: int, given: Sequence[Any]) -> list[Any]:
         )
     if expected == 0:
         raise ValueError(f"{where}: the tape has no inputs to batch over; use the float replay")
-    arrays = []
+    arrays: list[Any] = []
     for i, x in enumerate(given):
         a = np.asarray(x, dtype=np.float64)
         if a.ndim != 1:

@@ -1,53 +1,70 @@
 """Turning a tape into Python source: one statement per node, then the reverse sweep.
 
-The source is generated only from the closed table of per-rule templates written here,
-keyed by the identity of the engine's own ``Rule`` objects, and from numbers we print
-ourselves with ``repr``. No text from the user (labels, rule names) ever reaches
-``compile``: a rule without a template (a user's custom primitive) is called through its
-``forward`` and ``derivative`` functions, bound as names. (Batched replay, in
-``autograd.tape.batched``, generates no source at all.)
+Every statement is derived from the op's ``Rule`` (``autograd/rules.py``), the one place
+that knows the op:
 
-Every template repeats its rule's float arithmetic expression for expression, and the
-reverse sweep visits nodes and parents in the eager engine's order, so float replay gives
-the eager engine's numbers bit for bit (the forward calls the very same functions).
-Powers that may leave the reals (a negative base to a non-integer power, where Python's
-float ``**`` returns a complex number) go through ``real_pow``, which checks the domain
-as ``Value.__pow__`` does; the other domain errors come from the ``math`` functions.
+* the forward of ``+``, ``-``, ``*``, ``/`` and negation (rules whose ``forward`` is the
+  standard ``operator`` function) is written inline; every other rule's ``forward`` is
+  called through a name we bind (``F0``, ``F1``...), so the forward pass runs the eager
+  engine's very functions;
+* each local derivative is the rule's formula (``Rule.texts()``) with the operands
+  replaced on the syntax tree by the slots' variables, and the incoming gradient
+  multiplied in (distributed over the formula's conditionals, so that a local derivative
+  of 1 or -1 costs no multiplication, and a ``masks`` rule's zero side is exactly 0.0);
+  the functions a formula calls are looked up in ``float_namespace()``, made from the
+  table (each rule's float forward, and the helpers' float versions);
+* a rule with a ``domain`` gets its test (the formula that is true outside the domain)
+  written before the forward, raising the rule's own error there.
+
+The source is built from those formulas, from names we make and from numbers we print
+with ``repr``; labels and rule names never reach ``compile``, and a formula may only use
+the operands, the output, the table's rules and the helpers (anything else is refused).
+A rule without formulas (a user's custom ``primitive``) is called through its
+``forward`` and ``derivative`` functions, bound as names.
+
+The reverse sweep visits nodes and parents in the eager engine's order, and each
+derivative is the rule's own formula evaluated with the same functions, so float replay
+gives the eager engine's numbers bit for bit.
 """
 
 from __future__ import annotations
 
+import ast
 import math
+import operator
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
+from .. import formula
 from .. import rules as r
 from ..rules import Rule
 
 __all__ = [
-    "FAST_FLOAT_TEMPLATES",
-    "FLOAT_TEMPLATES",
+    "FLOAT_HELPERS",
+    "INLINE_FORWARDS",
     "Program",
     "Template",
     "compile_program",
     "float_namespace",
+    "float_template",
     "generate",
-    "real_pow",
+    "literal",
 ]
 
 
 class Template(NamedTuple):
-    """How one rule is written as source.
+    """How one rule is written as source, in the parents ``{0}``, ``{1}``...
 
-    ``forward`` is an expression in the parents ``{0}``, ``{1}``; ``local`` holds one
-    expression per parent for d(out)/d(parent), which may also use the output ``{o}``.
+    ``forward`` is the inline expression of the output, or None to call the rule's
+    ``forward`` by a bound name. ``terms`` holds, per parent, the gradient it receives,
+    ``{g} * d(out)/d(parent)``, which may use the output ``{o}``. ``domain`` is an
+    expression true where the op is undefined (None: defined everywhere).
     """
 
-    forward: str
-    local: tuple[str, ...]
-    # Optional: the whole term g * local per parent, with the gradient as {g}, where a
-    # branch is cheaper than a multiplication (relu passes g on unchanged when x > 0).
-    terms: tuple[str, ...] | None = None
+    forward: str | None
+    terms: tuple[str, ...]
+    domain: str | None = None
 
 
 class Program(NamedTuple):
@@ -64,93 +81,63 @@ class Program(NamedTuple):
     outputs: tuple[int, ...]
 
 
-FLOAT_TEMPLATES: dict[Rule, Template] = {
-    r.ADD: Template("{0} + {1}", ("1.0", "1.0")),
-    r.SUB: Template("{0} - {1}", ("1.0", "-1.0")),
-    r.MUL: Template("{0} * {1}", ("{1}", "{0}")),
-    r.DIV: Template("{0} / {1}", ("1.0 / {1}", "-{o} / {1}")),
-    r.NEG: Template("-{0}", ("-1.0",)),
-    r.EXP: Template("f_exp({0})", ("{o}",)),
-    r.LOG: Template("f_log({0})", ("1.0 / {0}",)),
-    r.SQRT: Template("f_sqrt({0})", ("0.5 * pow_({o}, -1)",)),
-    r.TANH: Template("f_tanh({0})", ("1.0 - {o} * {o}",)),
-    r.SIGMOID: Template("f_sigmoid({0})", ("{o} * (1.0 - {o})",)),
-    r.RELU: Template(
-        "0.0 if {0} <= 0.0 else {0}",
-        ("1.0 if {0} > 0.0 else 0.0",),
-        ("{g} if {0} > 0.0 else 0.0",),  # 1.0 * g is g; the inactive side passes 0
-    ),
-    r.SOFTPLUS: Template("f_softplus({0})", ("f_sigmoid({0})",)),
-    r.SIN: Template("f_sin({0})", ("f_cos({0})",)),
-    r.COS: Template("f_cos({0})", ("-f_sin({0})",)),
-    r.ABS: Template("abs({0})", ("1.0 if {0} > 0.0 else (-1.0 if {0} < 0.0 else 0.0)",)),
+# Forwards written inline, keyed by the standard function a rule's forward is (looked up
+# by identity: whichever rule uses operator.add is written "+", whatever its name).
+INLINE_FORWARDS: tuple[tuple[Callable[..., Any], str], ...] = (
+    (operator.add, "{0} + {1}"),
+    (operator.sub, "{0} - {1}"),
+    (operator.mul, "{0} * {1}"),
+    (operator.truediv, "{0} / {1}"),
+    (operator.neg, "-{0}"),
+)
+
+
+def _is_zero(x: float) -> bool:
+    return x == 0
+
+
+def _is_integer(x: float) -> bool:
+    return float(x).is_integer()  # a parameter's .data may be an int
+
+
+def _masked(g: float, local: float) -> float:
+    """A ``masks`` rule's gradient where its local derivative is not a constant."""
+    return 0.0 if local == 0 else g * local
+
+
+# The float meaning of each of formula.HELPERS (a test checks the two lists agree).
+FLOAT_HELPERS: dict[str, Any] = {
+    "pow": r.pow_,
+    "is_zero": _is_zero,
+    "isfinite": math.isfinite,
+    "is_integer": _is_integer,
+    "nan": r.nan,
+    "inf": r.inf,
 }
 
-
-# The fast variant: where a rule's forward is a Python wrapper that turns an exception into
-# IEEE's inf or nan, call the raising C function inline instead. A replay that raises is
-# run again with the exact variant above (see Tape), so results never change, only speed.
-FAST_FLOAT_TEMPLATES: dict[Rule, Template] = {
-    r.EXP: Template("exp({0})", ("{o}",)),
-    r.SQRT: Template("f_sqrt({0})", ("0.5 * {o} ** -1",)),
-    r.SIN: Template("sin({0})", ("cos({0})",)),
-    r.COS: Template("cos({0})", ("-sin({0})",)),
-}
-
-
-def real_pow(x: float, k: float) -> float:
-    """``x ** k`` as the eager engine computes it, raising where ``Value.__pow__`` does.
-
-    Python's float ``**`` gives a complex number for a negative base and a non-integer
-    power (``(-4.0) ** 0.5``); the templates of powers that may do so call this instead.
-    The domain check is the engine's own (so is the message), then the rule's forward.
-
-    Raises:
-        ValueError: for a negative base and a finite non-integer power.
-        ZeroDivisionError: for 0 to a negative power.
-
-    Example:
-        >>> real_pow(4.0, 0.5)
-        2.0
-        >>> real_pow(-4.0, 0.5)
-        Traceback (most recent call last):
-        ...
-        ValueError: **: a negative base -4.0 to the non-integer power 0.5 is not a real number; ...
-    """
-    if x <= 0.0:  # only on this side of zero: the common case pays one test
-        check = r.POW.violated(x, k)
-        if check is not None:
-            raise r.POW.domain_error(check, repr(x), repr(k))
-    return r.pow_(x, k)
+# The names generated code makes for itself; no name of the namespace may look like one.
+_OWN_NAME = re.compile(r"^([vglFDR]\d+|P)$")
 
 
 def float_namespace() -> dict[str, Any]:
-    """The names float templates use: the rules' own forward functions (so the forward
-    pass is the eager engine's, bit for bit) and the engine's IEEE-style ``pow_``.
+    """The names float source uses, derived from the table: each rule by its name (its
+    float ``forward``, so results are the eager engine's, bit for bit), the helpers'
+    float versions, and ``fsum`` for ``sum`` and ``dot``.
 
     Example:
-        >>> float_namespace()["f_exp"](1000.0)  # the engine's exp: inf, not OverflowError
+        >>> float_namespace()["exp"](1000.0)  # the engine's exp: inf, not OverflowError
         inf
     """
-    return {
-        "f_exp": r.EXP.forward,
-        "f_log": r.LOG.forward,
-        "f_sqrt": r.SQRT.forward,
-        "f_tanh": r.TANH.forward,
-        "f_sigmoid": r.SIGMOID.forward,
-        "f_softplus": r.SOFTPLUS.forward,
-        "f_sin": r.SIN.forward,
-        "f_cos": r.COS.forward,
-        "f_pow": r.POW.forward,
-        "real_pow": real_pow,
-        "pow_": r.pow_,
-        "exp": math.exp,
-        "fsum": math.fsum,
-        "sin": math.sin,
-        "cos": math.cos,
-        "inf": r.inf,
-        "nan": r.nan,
+    names: dict[str, Any] = {
+        rule.name: rule.forward
+        for rule in r.TABLE.values()
+        if rule.name.isidentifier() and rule.arity is not None
     }
+    names.update(FLOAT_HELPERS, fsum=math.fsum, _masked=_masked)
+    clashes = sorted(n for n in names if _OWN_NAME.match(n))
+    if clashes:
+        raise ValueError(f"codegen: table names {clashes} clash with generated variables")
+    return names
 
 
 def literal(x: float) -> str:
@@ -165,189 +152,293 @@ def literal(x: float) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def constant_exponent(rule: Rule) -> float | None:
-    """The ``k`` of a rule made by ``rules.power(k)``, or None for any other rule.
+# --- deriving a rule's template ------------------------------------------------------------
 
-    The rule is probed (d/dx x**k at x = 1 is exactly k) and then confirmed by identity
-    with the engine's cached rule, so a look-alike custom rule is never mistaken for it.
-
-    Example:
-        >>> constant_exponent(r.power(3.0)), constant_exponent(r.EXP)
-        (3.0, None)
-    """
-    k = rule.param
-    if k is None or not rule.name.startswith("**"):
-        return None
-    return k if r.power(k) == rule else None
+_ALLOWED = (
+    ast.Expression, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.Call,
+    ast.Name, ast.Load, ast.Constant, ast.operator, ast.unaryop, ast.cmpop, ast.boolop,
+)  # fmt: skip
 
 
-def leaky_slope(rule: Rule) -> float | None:
-    """The slope of a rule made by ``rules.leaky_relu(slope)``, or None (probed, then
-    confirmed by identity like ``constant_exponent``).
+class _Slots(ast.NodeTransformer):
+    """Operands and output -> format fields (``{0}``, ``{o}``); any other name must be
+    in the float namespace, and the formula only arithmetic, tests and calls."""
 
-    Example:
-        >>> leaky_slope(r.leaky_relu(0.1)), leaky_slope(r.RELU)
-        (0.1, None)
-    """
-    slope = rule.param
-    if slope is None or rule.name != "leaky_relu":
-        return None
-    return slope if r.leaky_relu(slope) == rule else None
+    def __init__(self, rule: Rule, known: Mapping[str, Any]) -> None:
+        self.rule = rule
+        self.known = known
+        self.fields = {name: f"{{{i}}}" for i, name in enumerate(rule.operands)}
+        self.fields["out"] = "{o}"
+
+    def visit(self, node: ast.AST) -> Any:
+        if not isinstance(node, _ALLOWED) or (
+            isinstance(node, ast.Call) and (node.keywords or not isinstance(node.func, ast.Name))
+        ):
+            raise ValueError(
+                f"codegen: rule {self.rule.name!r}: its formulas may use arithmetic, "
+                f"comparisons, conditionals and calls by name only, not {type(node).__name__}"
+            )
+        if isinstance(node, ast.Constant) and type(node.value) not in (int, float):
+            raise ValueError(f"codegen: rule {self.rule.name!r}: constant {node.value!r}")
+        return super().visit(node)
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        if node.id in self.fields:
+            return ast.Name(self.fields[node.id], ast.Load())
+        if node.id not in self.known:
+            raise ValueError(
+                f"codegen: rule {self.rule.name!r}: its formula calls {node.id!r}, which is "
+                "neither a rule of the table nor a helper (formula.HELPERS)"
+            )
+        return node
 
 
-def float_template(rule: Rule, fast: bool = False, arity: int = 1) -> Template | None:
-    """The float template for ``rule`` with ``arity`` parents (None: call its functions),
-    exact or ``fast``.
-
-    Example:
-        >>> float_template(r.MUL)
-        Template(forward='{0} * {1}', local=('{1}', '{0}'), terms=None)
-        >>> float_template(r.power(2.0)).forward
-        '{0} * {0}'
-    """
-    found = (fast and FAST_FLOAT_TEMPLATES.get(rule)) or FLOAT_TEMPLATES.get(rule)
-    if found is not None:
-        return found
-    if rule is r.TOTAL:
-        # fsum over the same floats in the same order: the eager result, bit for bit.
-        terms = "".join(f"{{{i}}}, " for i in range(arity))
-        return Template(f"fsum(({terms}))", ("1.0",) * arity)
-    if rule is r.DOT:
-        n = arity // 2
-        products = "".join(f"{{{i}}} * {{{i + n}}}, " for i in range(n))
-        local = tuple(f"{{{i + n}}}" for i in range(n)) + tuple(f"{{{i}}}" for i in range(n))
-        return Template(f"fsum(({products}))", local)
-    k = constant_exponent(rule)
-    if k is not None:
-        K, K1 = literal(k), literal(k - 1)
-        if k == 0:
-            return Template("1.0", ("0.0",))
-        if k == 2:
-            return Template("{0} * {0}", ("2.0 * {0}",))  # the engine's rule for squares
-        if math.isfinite(k) and not k.is_integer():
-            # Python's float ** gives a complex number for a negative base here: check.
-            forward = f"real_pow({{0}}, {K})"
-        else:
-            forward = f"{{0}} ** {K}" if fast else f"f_pow({{0}}, {K})"
-        local = f"{K} * {{0}} ** {K1}" if fast else f"{K} * pow_({{0}}, {K1})"
-        return Template(forward, (local,))
-    s = leaky_slope(rule)
-    if s is not None:
-        S = literal(s)
-        return Template(
-            f"{{0}} if {{0}} > 0.0 else {S} * {{0}}",
-            (f"1.0 if {{0}} > 0.0 else {S}",),
-            (f"{{g}} if {{0}} > 0.0 else {S} * {{g}}",),
-        )
+def _constant(node: ast.expr) -> float | None:
+    """The number a formula node is, if it is a literal (``1.0``, ``-1.0``)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+        return float(node.value)  # _Slots has refused bool and any other constant
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _constant(node.operand)
+        return None if inner is None else -inner
     return None
 
 
-def generate(program: Program, with_grad: bool, fast: bool, name: str) -> tuple[str, dict]:
+def _term(local: ast.expr, masks: bool) -> ast.expr:
+    """``g * local`` with ``g`` distributed over the conditionals of ``local``.
+
+    Exact: ``g * (a if c else b)`` is ``g * a if c else g * b``, and ``g * 1.0`` is
+    ``g``. A constant 0 stays a multiplication (0 * inf is nan, as in the eager engine)
+    except for a ``masks`` rule, whose zero side passes exactly 0.0 back.
+    """
+    g = ast.Name("{g}", ast.Load())
+    if isinstance(local, ast.IfExp):
+        return ast.IfExp(local.test, _term(local.body, masks), _term(local.orelse, masks))
+    value = _constant(local)
+    if value == 1.0:
+        return g
+    if value == -1.0:
+        return ast.UnaryOp(ast.USub(), g)
+    if masks and value == 0.0:
+        return ast.Constant(0.0)
+    if masks and value is None:
+        return ast.Call(ast.Name("_masked", ast.Load()), [g, local], [])
+    return ast.BinOp(g, ast.Mult(), local)
+
+
+def _source(rule: Rule, text: str, known: Mapping[str, Any]) -> ast.expr:
+    tree = _Slots(rule, known).visit(ast.Expression(formula.parse(text)))
+    body: ast.expr = tree.body
+    return body
+
+
+def _domain_test(rule: Rule, known: Mapping[str, Any]) -> str | None:
+    """The rule's domain tests joined by ``or``, with its parameter written in."""
+    if not rule.domain:
+        return None
+    tests = []
+    for check in rule.domain:
+        text = check.bad
+        for name, value in rule.constants().items():
+            text = formula.substitute(text, name, value)
+        tests.append(_source(rule, text, known))
+    joined = tests[0] if len(tests) == 1 else ast.BoolOp(ast.Or(), tests)
+    return ast.unparse(ast.fix_missing_locations(joined))
+
+
+def _derived(rule: Rule, known: Mapping[str, Any]) -> Template:
+    """The template made from a rule's formulas."""
+    forward = None
+    for fn, text in INLINE_FORWARDS:
+        if rule.forward is fn and text.count("{") == rule.arity:
+            forward = text
+    terms = tuple(
+        ast.unparse(ast.fix_missing_locations(_term(_source(rule, t, known), rule.masks)))
+        for t in rule.texts()
+    )
+    return Template(forward, terms, _domain_test(rule, known))
+
+
+def float_template(rule: Rule, arity: int = 1) -> Template | None:
+    """The float template for ``rule`` with ``arity`` parents (None: a rule without
+    formulas, replayed by calling its functions).
+
+    Example:
+        >>> float_template(r.MUL)
+        Template(forward='{0} * {1}', terms=('{g} * {1}', '{g} * {0}'), domain=None)
+        >>> float_template(r.RELU).terms
+        ('{g} if {0} > 0 else 0.0',)
+        >>> float_template(r.LOG).domain
+        '{0} <= 0'
+    """
+    return _template(rule, arity, float_namespace())
+
+
+def _template(rule: Rule, arity: int, known: Mapping[str, Any]) -> Template | None:
+    if rule == r.TOTAL:
+        # fsum over the same floats in the same order: the eager result, bit for bit.
+        terms = "".join(f"{{{i}}}, " for i in range(arity))
+        return Template(f"fsum(({terms}))", ("{g}",) * arity)
+    if rule == r.DOT:
+        n = arity // 2
+        products = "".join(f"{{{i}}} * {{{i + n}}}, " for i in range(n))
+        local = [f"{{g}} * {{{i + n}}}" for i in range(n)] + [f"{{g}} * {{{i}}}" for i in range(n)]
+        return Template(f"fsum(({products}))", tuple(local))
+    if rule.local is None:
+        return None
+    return _derived(rule, known)
+
+
+# --- generating a program ------------------------------------------------------------------
+
+
+class _Writer:
+    """The state of one generated function: its lines, bound names and templates."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.first_const = program.n_inputs + program.n_params
+        self.first_op = self.first_const + len(program.constants)
+        self.lines: list[str] = []
+        self.names: dict[str, Any] = {}
+        self.known = float_namespace()
+        self.templates: list[Template | None] = []
+        self._bound: dict[tuple[str, Any], str] = {}  # (kind, rule) -> name
+
+    def ref(self, slot: int) -> str:
+        if self.first_const <= slot < self.first_op:
+            return literal(self.program.constants[slot - self.first_const])
+        return f"v{slot}"
+
+    def bind(self, kind: str, rule: Rule) -> str:
+        """The name (``F0``, ``D1``, ``R2``) of one of a rule's functions, bound once per
+        rule: its forward (F), derivative (D) or domain error (R)."""
+        key = (kind, rule)
+        name = self._bound.get(key)
+        if name is None:
+            name = self._bound[key] = f"{kind}{len(self._bound)}"
+            fns = {"F": rule.forward, "D": rule.derivative}
+            self.names[name] = fns[kind] if kind in fns else _DomainRaiser(rule)
+        return name
+
+    def forward(self) -> None:
+        cache: dict[tuple[Rule, int], Template | None] = {}
+        for i, (rule, parents) in enumerate(self.program.ops):
+            args = [self.ref(p) for p in parents]
+            key = (rule, len(parents))
+            t = cache[key] if key in cache else _template(rule, len(parents), self.known)
+            cache[key] = t
+            self.templates.append(t)
+            if t is not None and t.domain is not None:
+                raiser = self.bind("R", rule)
+                test = t.domain.format(*args)
+                self.lines.append(f"    if {test}: {raiser}({', '.join(args)})")
+            if t is not None and t.forward is not None:
+                expr = t.forward.format(*args)
+            else:
+                expr = f"{self.bind('F', rule)}({', '.join(args)})"
+            self.lines.append(f"    v{self.first_op + i} = {expr}")
+
+    def backward(self) -> set[int]:
+        """The reverse sweep; returns the slots whose gradient variable exists."""
+        program, first_const, first_op = self.program, self.first_const, self.first_op
+        root = program.outputs[0]
+        done: set[int] = set()
+        if not first_const <= root < first_op:
+            self.lines.append(f"    g{root} = 1.0")
+            done.add(root)
+        for i in range(len(program.ops) - 1, -1, -1):
+            slot = first_op + i
+            if slot not in done:
+                continue  # the first output does not depend on it (it feeds another output)
+            rule, parents = program.ops[i]
+            t = self.templates[i]
+            args = [self.ref(p) for p in parents]
+            if t is None:
+                call = f"{self.bind('D', rule)}({', '.join([f'v{slot}', *args])})"
+                self.lines.append(f"    l{slot} = {call}")
+            for k, p in enumerate(parents):
+                if first_const <= p < first_op:
+                    continue  # constants need no gradient
+                op = "+=" if p in done else "="
+                done.add(p)
+                if t is None:
+                    term = f"g{slot} * l{slot}[{k}]"
+                else:
+                    term = t.terms[k].format(*args, g=f"g{slot}", o=f"v{slot}")
+                self.lines.append(f"    {_add(f'g{p}', op, term, f'g{slot}')}")
+        return done
+
+
+class _DomainRaiser:
+    """Raises a rule's own domain error for the operands (called where the test fails)."""
+
+    __slots__ = ("rule",)
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+
+    def __call__(self, *operands: float) -> None:
+        check = self.rule.violated(*operands)
+        if check is not None:
+            raise self.rule.domain_error(check, *map(repr, operands))
+
+
+def _add(target: str, op: str, term: str, g: str) -> str:
+    """``target op term``, with the one free case of a term ``-g`` written as ``-=``
+    (exact: x + -g is x - g)."""
+    if term == f"-{g}":
+        return f"{target} -= {g}" if op == "+=" else f"{target} = -{g}"
+    return f"{target} {op} {term}"
+
+
+def generate(program: Program, with_grad: bool, name: str) -> tuple[str, dict[str, Any]]:
     """Source of ``name(*inputs, P)``: the outputs, and with ``with_grad`` the gradients.
 
     ``P`` is the tuple of parameter values. The function returns the tuple of outputs, or
     ``(outputs, gradients)``: those of the first output with respect to the inputs, then
-    the parameters. ``fast`` picks the templates that may raise (see Tape).
+    the parameters.
 
     Returns:
-        ``(source, names)``: the text to compile and the rule functions it calls for
-        rules without a template, bound as ``F<i>`` and ``D<i>``.
+        ``(source, names)``: the text to compile and the functions it calls by name:
+        rules' forwards ``F<i>``, domain errors ``R<i>``, and for rules without
+        formulas their derivatives ``D<i>``. Compile it with ``float_namespace()`` too.
 
     Example:
         >>> program = Program(1, 0, (3.0,), ((r.MUL, (0, 1)),), (2,))  # x * 3.0
-        >>> print(generate(program, True, True, "f")[0], end="")
+        >>> print(generate(program, True, "f")[0], end="")
         def f(v0, P):
             v2 = v0 * 3.0
             g2 = 1.0
-            g0 = g2 * (3.0)
+            g0 = g2 * 3.0
             return (v2, ), (g0, )
     """
     n_in, n_par = program.n_inputs, program.n_params
-    first_const = n_in + n_par
-    first_op = first_const + len(program.constants)
-
-    def ref(slot: int) -> str:
-        if first_const <= slot < first_op:
-            return literal(program.constants[slot - first_const])
-        return f"v{slot}"
-
-    names: dict[str, Any] = {}
-    lines = [f"def {name}({''.join(f'v{i}, ' for i in range(n_in))}P):"]
+    w = _Writer(program)
+    w.lines.append(f"def {name}({''.join(f'v{i}, ' for i in range(n_in))}P):")
     if n_par:
-        lines.append(f"    {''.join(f'v{n_in + j}, ' for j in range(n_par))}= P")
-    templates: list[Template | None] = []
-    for i, (rule, parents) in enumerate(program.ops):
-        args = [ref(p) for p in parents]
-        t = float_template(rule, fast, len(parents))
-        templates.append(t)
-        if t is None:
-            names[f"F{i}"] = rule.forward
-            names[f"D{i}"] = rule.derivative
-            expr = f"F{i}({', '.join(args)})"
-        else:
-            expr = t.forward.format(*args)
-        lines.append(f"    v{first_op + i} = {expr}")
-
-    outs = [ref(s) for s in program.outputs]
+        w.lines.append(f"    {''.join(f'v{n_in + j}, ' for j in range(n_par))}= P")
+    w.forward()
+    outs = "".join(w.ref(s) + ", " for s in program.outputs)
     if not with_grad:
-        lines.append(f"    return ({''.join(o + ', ' for o in outs)})")
-        return "\n".join(lines) + "\n", names
-
-    root = program.outputs[0]
-    done: set[int] = set()  # slots whose gradient variable exists
-    if not first_const <= root < first_op:
-        lines.append(f"    g{root} = 1.0")
-        done.add(root)
-    for i in range(len(program.ops) - 1, -1, -1):
-        slot = first_op + i
-        if slot not in done:
-            continue  # the first output does not depend on it (it feeds another output)
-        rule, parents = program.ops[i]
-        t = templates[i]
-        args = [ref(p) for p in parents]
-        if t is None:
-            lines.append(f"    l{slot} = D{i}({', '.join([f'v{slot}', *args])})")
-        for k, p in enumerate(parents):
-            if first_const <= p < first_op:
-                continue  # constants need no gradient
-            op = "+=" if p in done else "="
-            done.add(p)
-            if t is None:
-                lines.append(f"    g{p} {op} g{slot} * l{slot}[{k}]")
-            elif t.terms is not None:
-                lines.append(f"    g{p} {op} {t.terms[k].format(*args, g=f'g{slot}')}")
-            else:
-                lines.append(
-                    f"    {_add(f'g{p}', op, f'g{slot}', t.local[k].format(*args, o=f'v{slot}'))}"
-                )
-    grads = [f"g{s}" if s in done else "0.0" for s in range(first_const)]
-    lines.append(
-        f"    return ({''.join(o + ', ' for o in outs)}), ({''.join(g + ', ' for g in grads)})"
-    )
-    return "\n".join(lines) + "\n", names
+        w.lines.append(f"    return ({outs})")
+    else:
+        done = w.backward()
+        grads = "".join((f"g{s}" if s in done else "0.0") + ", " for s in range(w.first_const))
+        w.lines.append(f"    return ({outs}), ({grads})")
+    return "\n".join(w.lines) + "\n", w.names
 
 
-def _add(target: str, op: str, g: str, local: str) -> str:
-    """``target op g * local``: the eager engine's ``parent.grad += local * g``, with the
-    two free cases (local is 1 or -1) written without a multiplication (exact: 1.0 * g
-    is g, and x + -1.0 * g is x - g)."""
-    if local == "1.0":
-        return f"{target} {op} {g}"
-    if local == "-1.0":
-        return f"{target} -= {g}" if op == "+=" else f"{target} = -{g}"
-    return f"{target} {op} {g} * ({local})"
-
-
-def compile_program(source: str, namespace: Mapping[str, Any], name: str) -> Callable:
+def compile_program(source: str, namespace: Mapping[str, Any], name: str) -> Callable[..., Any]:
     """Compile generated ``source`` (ours, never user text) and return the function ``name``.
 
     Example:
         >>> program = Program(1, 0, (3.0,), ((r.MUL, (0, 1)),), (2,))
-        >>> f = compile_program(generate(program, True, True, "f")[0], {}, "f")
+        >>> f = compile_program(generate(program, True, "f")[0], {}, "f")
         >>> f(2.0, ())
         ((6.0,), (3.0,))
     """
     scope = dict(namespace)
     code = compile(source, f"<chainrule tape {name}>", "exec")
-    exec(code, scope)  # source generated from our own template table only, never user text
-    return scope[name]
+    exec(code, scope)  # source derived from the rules' formulas only, never user text
+    fn: Callable[..., Any] = scope[name]
+    return fn

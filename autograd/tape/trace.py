@@ -6,18 +6,16 @@ once on ``Value``s, records the graph's shape, and turns it into straight-line P
 one statement per node, then the reverse sweep, compiled once with ``compile()``. Replays
 then cost about what hand-written float code costs, with no ``Value`` created.
 
-Why generating code is safe here: the source is built only from a closed table of
-per-rule templates (``autograd.tape.codegen``), chosen by the identity of the engine's own
-``Rule`` objects, and from numbers printed with ``repr``; labels, names and any other
-user text never reach ``compile``. A rule without a template (a user's custom primitive)
-is called through its own ``forward`` and ``derivative`` functions instead. The batched
-replay (``autograd.tape.batched``, NumPy) generates no code: it runs a table of NumPy
-functions over groups of nodes.
+Why generating code is safe here: the source is derived from the rules' own formulas
+(``autograd.tape.codegen``; each formula is checked to use only arithmetic, tests and
+the table's functions), from names the generator makes and from numbers printed with
+``repr``; labels, rule names and any other user text never reach ``compile``. A rule
+without formulas (a user's custom primitive) is called through its own ``forward`` and
+``derivative`` functions instead. The batched replay (``autograd.tape.batched``, NumPy)
+evaluates the rules' array formulas over groups of nodes.
 
-Float replay repeats the eager engine's float operations in the same order, so its values
-and gradients are the eager engine's, bit for bit. It runs a fast variant that calls
-raising C functions inline (``math.exp``); if that raises, the replay is run again with
-the exact variant, which gives the engine's inf or nan, or raises where the engine does.
+Float replay repeats the eager engine's float operations in the same order, with the
+same functions, so its values and gradients are the eager engine's, bit for bit.
 
 What the tape sees, like ``jax.jit``:
 
@@ -35,9 +33,10 @@ What the tape sees, like ``jax.jit``:
   (``log`` of a negative number, ``1 / 0``), ``f`` is run eagerly once at the same inputs
   so that the engine raises its message, naming the op, the value and the input's label
   (chained to the replay's error). If the eager run does not raise (``f`` has changed
-  since it was traced), the replay's error is raised as it is. Batched replay checks the
-  operands of ``log``, ``sqrt``, ``/`` and powers that may leave the reals, and raises
-  the engine's error type naming the op, the first offending batch index and the value.
+  since it was traced), the replay's error is raised as it is. Both replays test each
+  op's domain (``Rule.domain``: ``log``, ``sqrt``, ``/``, powers that may leave the
+  reals) before running it; batched replay raises the engine's error naming the op, the
+  first offending batch index and the value.
 
 Example:
     >>> from autograd import Value, trace
@@ -58,6 +57,7 @@ from typing import Any
 
 from ..backward import topological_order
 from ..grad_mode import is_recording
+from ..rules import Rule
 from ..value import Value
 from . import codegen as cg
 
@@ -129,15 +129,25 @@ def _record(
         n_inputs=len(inputs),
         n_params=len(params),
         constants=tuple(node.data for node in constants),
-        ops=tuple((node.rule, tuple(slot[p] for p in node.parents)) for node in ops),
+        ops=tuple((_rule_of(node), tuple(slot[p] for p in node.parents)) for node in ops),
         outputs=tuple(slot[o] for o in outputs),
     )
 
 
+def _rule_of(node: Value) -> Rule:
+    rule = node.rule
+    if rule is None:  # never: a node with parents was made by its rule
+        raise TypeError(f"trace: node {node!r} has parents but no rule")
+    return rule
+
+
 def _same_program(a: cg.Program, b: cg.Program) -> bool:
-    # Constants compare by their bits, so nan equals nan and 0.0 differs from -0.0.
+    # Rules compare with == (by name and parameter): ``x ** 3`` made again after the
+    # rules' cache was cleared is another object but the same op. Constants compare by
+    # their bits, so nan equals nan and 0.0 differs from -0.0.
     return (
-        a.ops == b.ops
+        len(a.ops) == len(b.ops)
+        and all(ra == rb and pa == pb for (ra, pa), (rb, pb) in zip(a.ops, b.ops, strict=True))
         and a.outputs == b.outputs
         and [c.hex() for c in a.constants] == [c.hex() for c in b.constants]
     )
@@ -254,7 +264,7 @@ class Tape:
         # How the outputs are handed back: "one" value, "several", or an output with
         # "aux" (one Value) or "auxes" (a list).
         self._shape_kind = shape
-        self._compiled: dict[tuple[bool, bool], Callable] = {}
+        self._compiled: dict[bool, Callable[..., Any]] = {}
         self._plan: Any = None  # the batched replay's plan, made on first use
 
     def _shape(self, outputs: Sequence[Any]) -> Any:
@@ -283,13 +293,11 @@ class Tape:
 
     # --- float replay ---------------------------------------------------------------------
 
-    def source(self, grad: bool = True, fast: bool = True) -> str:
+    def source(self, grad: bool = True) -> str:
         """The generated Python source of the float replay, for reading and debugging.
 
         Args:
             grad: the forward and reverse sweep (True) or the forward pass only.
-            fast: the variant that calls raising C functions (``math.exp``) inline; a
-                replay where it raises is run again with the exact variant.
 
         Example:
             >>> from autograd import trace
@@ -297,15 +305,15 @@ class Tape:
             def value_and_grad(v0, P):
                 v1 = v0 * v0
                 g1 = 1.0
-                g0 = g1 * (v0)
-                g0 += g1 * (v0)
+                g0 = g1 * v0
+                g0 += g1 * v0
                 return (v1, ), (g0, )
         """
-        return self._generate(grad, fast)[0]
+        return self._generate(grad)[0]
 
-    def _generate(self, grad: bool, fast: bool) -> tuple[str, dict]:
+    def _generate(self, grad: bool) -> tuple[str, dict[str, Any]]:
         name = "value_and_grad" if grad else "forward"
-        source, names = cg.generate(self.program, grad, fast, name)
+        source, names = cg.generate(self.program, grad, name)
         return source, {**cg.float_namespace(), **names}
 
     def _check_differentiable(self, where: str) -> None:
@@ -316,14 +324,14 @@ class Tape:
                 "sum), or return (output, others) with has_aux=True"
             )
 
-    def _function(self, grad: bool, fast: bool) -> Callable:
-        fn = self._compiled.get((grad, fast))
+    def _function(self, grad: bool) -> Callable[..., Any]:
+        fn = self._compiled.get(grad)
         if fn is None:
             if grad:
                 self._check_differentiable("value_and_grad")
-            source, names = self._generate(grad, fast)
+            source, names = self._generate(grad)
             name = "value_and_grad" if grad else "forward"
-            fn = self._compiled[grad, fast] = cg.compile_program(source, names, name)
+            fn = self._compiled[grad] = cg.compile_program(source, names, name)
         return fn
 
     def _batch_plan(self) -> Any:
@@ -336,13 +344,7 @@ class Tape:
     def _replay(self, grad: bool, xs: list[float]) -> Any:
         params = tuple([p.data for p in self.params])
         try:
-            return self._function(grad, fast=True)(*xs, params)
-        except (ArithmeticError, ValueError):
-            pass
-        # The fast variant raises where the engine gives inf or nan (exp(1000)), and
-        # where the engine raises too (1 / 0): the exact variant decides which.
-        try:
-            return self._function(grad, fast=False)(*xs, params)
+            return self._function(grad)(*xs, params)
         except (ArithmeticError, ValueError) as error:
             self._raise_eager_error(xs, error)
             raise
@@ -350,8 +352,9 @@ class Tape:
     def _raise_eager_error(self, xs: list[float], error: Exception) -> None:
         """Run ``f`` eagerly at ``xs`` and raise the engine's own error, if it raises one.
 
-        The replay's error is the ``math`` module's (``math domain error``); the engine's
-        names the op, the value and the input's label (``x0``, ``x1``... as in ``trace``).
+        The replay's error is the rule's, without labels (it sees numbers only), or one
+        from Python itself (an intermediate overflow in ``fsum``); the engine's names the
+        op, the value and the input's label (``x0``, ``x1``... as in ``trace``).
         Errors are the rare path, so running ``f`` once more costs nothing that matters.
         """
         try:
@@ -366,9 +369,9 @@ class Tape:
 
     def compile(self) -> Tape:
         """Generate and compile the float replay now rather than on first call; returns self."""
-        self._function(False, fast=True)
+        self._function(False)
         if self._shape_kind != "several":
-            self._function(True, fast=True)
+            self._function(True)
         return self
 
     def __call__(self, *inputs: float) -> float | tuple[float, ...]:
@@ -379,7 +382,10 @@ class Tape:
             >>> trace(lambda x: 2 * x, 1.0)(5.0)
             10.0
         """
-        return self._shape(self._replay(False, _numbers("Tape", self.num_inputs, inputs)))
+        result: float | tuple[float, ...] = self._shape(
+            self._replay(False, _numbers("Tape", self.num_inputs, inputs))
+        )
+        return result
 
     def value_and_grad(self, *inputs: float) -> tuple[float, tuple[float, ...]]:
         """The output and its gradients for new input numbers.
@@ -494,7 +500,8 @@ class Tape:
         """
         from . import batched
 
-        return batched.run(self, inputs, grad=True)
+        result: tuple[Any, tuple[Any, ...]] = batched.run(self, inputs, grad=True)
+        return result
 
     def batch_backward(self, *inputs: Any, scale: float = 1.0) -> Any:
         """Replay on a batch and add ``scale`` times the summed parameter gradients to
