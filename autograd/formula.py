@@ -21,6 +21,7 @@ from typing import Any
 
 __all__ = [
     "HELPERS",
+    "check",
     "compile_function",
     "operand_names",
     "parse",
@@ -51,6 +52,38 @@ def operand_names(arity: int) -> tuple[str, ...]:
 def parse(text: str) -> ast.expr:
     """The expression tree of a formula (a ``SyntaxError`` names a broken table line)."""
     return ast.parse(text, mode="eval").body
+
+
+_ALLOWED = (
+    ast.Expression, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.Call,
+    ast.Name, ast.Load, ast.Constant, ast.operator, ast.unaryop, ast.cmpop, ast.boolop,
+)  # fmt: skip
+
+
+def check(text: str, rule: str) -> None:
+    """Refuse a formula that is not arithmetic, comparisons, conditionals, numbers, names
+    and calls by name: what every backend (floats, Values, tapes, arrays) can run.
+
+    Raises:
+        ValueError: naming the rule and what its formula may not contain.
+
+    Example:
+        >>> check("1.0 - out * out", "tanh")
+        >>> check("x.real", "bad")
+        Traceback (most recent call last):
+        ...
+        ValueError: rule 'bad': a formula may use arithmetic, comparisons, conditionals, numbers and calls by name only, not Attribute in 'x.real'
+    """  # noqa: E501 (a doctest's expected output is one line, however long)
+    for node in ast.walk(ast.Expression(parse(text))):
+        bad = not isinstance(node, _ALLOWED)
+        if isinstance(node, ast.Call):
+            bad |= bool(node.keywords) or not isinstance(node.func, ast.Name)
+        bad |= isinstance(node, ast.Constant) and type(node.value) not in (int, float)
+        if bad:
+            raise ValueError(
+                f"rule {rule!r}: a formula may use arithmetic, comparisons, conditionals, "
+                f"numbers and calls by name only, not {type(node).__name__} in {text!r}"
+            )
 
 
 def compile_function(

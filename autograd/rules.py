@@ -137,6 +137,8 @@ class Rule:
             self._key: tuple[str, float | None] | None = None
         else:
             self.local = (derivative,) if isinstance(derivative, str) else tuple(derivative)
+            for text in (*self.local, *(d.bad for d in domain)):
+                formula.check(text, name)
             self._texts = tuple(_exact(t, self.constants()) for t in self.local)
             params = ("out", *self.operands)
             self.derivative = formula.compile_function(params, self._texts, SCOPE, name)
