@@ -473,7 +473,7 @@ def power(k: float) -> Rule:
 def _power_rule(k: float) -> Rule:
     name = f"**{k:g}"
     if k == 0:
-        return Rule(name, lambda x: 1.0, "0.0", param=k, latex=("0",), array="1.0 + 0.0 * x")
+        return Rule(name, lambda x: 1.0, "0.0", param=k, latex=("0",), array="np.ones_like(x)")
     if k == 2:
         # The most common power (squares in losses): x * x is correctly rounded, cannot
         # raise OverflowError, and 2 * x is exactly 2 * x ** 1.

@@ -167,11 +167,22 @@ def test_masked_side_passes_exactly_zero_for_any_upstream_gradient(
     tape = trace(lambda x: op(x) * upstream, 1.0)
     _, (g,) = tape.value_and_grad(inactive)
     assert g == 0.0 and not math.isnan(g)
+    x = Value(inactive)
+    (op(x) * upstream).backward()
+    assert x.grad == g  # the eager engine masks alike
     _, (g,) = tape.value_and_grad(active)  # the active side passes the gradient on
     assert g.hex() == (slope * upstream).hex() or (math.isnan(g) and math.isnan(upstream))
     _, (dx,) = tape.batch_value_and_grad(np.array([active, inactive]))
     assert dx[1] == 0.0 and not math.isnan(dx[1])
     assert math.isnan(dx[0]) if math.isnan(upstream) else dx[0] == slope * upstream
+
+
+def test_x_to_the_zero_is_one_everywhere_in_batched_replay():
+    # x ** 0 is 1 even at inf and nan, as Python's float ** and the eager engine say.
+    tape = trace(lambda x: x**0 + x, 1.0)
+    out = tape.batch(np.array([math.inf, math.nan, 2.0]))
+    assert out[0] == math.inf and math.isnan(out[1]) and out[2] == 3.0
+    assert tape(math.inf) == (Value(math.inf) ** 0 + Value(math.inf)).data
 
 
 def test_an_unmasked_zero_derivative_still_propagates_nan():
