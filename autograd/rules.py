@@ -71,7 +71,11 @@ class Rule:
         param_name: the name formulas and error messages use for it.
         domain: the checks the op makes before it runs.
         latex: each local derivative in LaTeX, for display.
-        array: the forward over NumPy arrays, as a formula using ``np``.
+        inline: the forward as a formula, where it is one with exactly ``forward``'s
+            float arithmetic (``x + y``, relu's ``0.0 if x <= 0 else x``): compiled tapes
+            write it out instead of calling ``forward``.
+        array: the forward over NumPy arrays, as a formula using ``np``; by default
+            ``inline`` run over arrays.
         masks: True if a zero local derivative passes exactly zero back, whatever the
             incoming gradient (relu's inactive side, as PyTorch does).
         sample: where tests sample the op (one-input ops).
@@ -98,6 +102,7 @@ class Rule:
         "derivative",
         "domain",
         "forward",
+        "inline",
         "latex",
         "local",
         "masks",
@@ -117,6 +122,7 @@ class Rule:
         param_name: str = "k",
         domain: tuple[Domain, ...] = (),
         latex: tuple[str, ...] = (),
+        inline: str | None = None,
         array: str | None = None,
         masks: bool = False,
         sample: Sample | None = None,
@@ -127,7 +133,8 @@ class Rule:
         self.param_name = param_name
         self.domain = domain
         self.latex = latex
-        self.array = array
+        self.inline = inline
+        self.array = array if array is not None or inline is None else formula.to_arrays(inline)
         self.masks = masks
         self.sample = sample
         if callable(derivative):
@@ -137,9 +144,9 @@ class Rule:
             self._key: tuple[str, float | None] | None = None
         else:
             self.local = (derivative,) if isinstance(derivative, str) else tuple(derivative)
-            for text in (*self.local, *(d.bad for d in domain)):
+            for text in (*self.local, *(d.bad for d in domain), *([inline] if inline else [])):
                 formula.check(text, name)
-            self._texts = tuple(_exact(t, self.constants()) for t in self.local)
+            self._texts = tuple(self.exact(t) for t in self.local)
             params = ("out", *self.operands)
             self.derivative = formula.compile_function(params, self._texts, SCOPE, name)
             self._key = (name, param)
@@ -147,7 +154,7 @@ class Rule:
         # operands fail, or -1 (a single call on the eager path, None without a domain).
         self.check: Callable[..., int] | None = None
         if domain:
-            bad = [_exact(d.bad, self.constants()) for d in domain]
+            bad = [self.exact(d.bad) for d in domain]
             tests = [f"{i} if ({t}) else " for i, t in enumerate(bad)]
             test = "(" + "".join(tests) + "-1)"
             self.check = formula.compile_function(self.operands, test, SCOPE, name)
@@ -169,6 +176,17 @@ class Rule:
         if self.param is None:
             return {}
         return {self.param_name: self.param}
+
+    def exact(self, text: str) -> str:
+        """One of the rule's formulas with its parameter written in as an exact number.
+
+        Example:
+            >>> leaky_relu(0.1).exact("x if x > 0 else slope * x")
+            'x if x > 0 else 0.1 * x'
+        """
+        for name, value in self.constants().items():
+            text = formula.substitute(text, name, value)
+        return text
 
     def texts(self) -> tuple[str, ...]:
         """The local-derivative formulas with the parameter written in as a number.
@@ -238,12 +256,6 @@ class Rule:
 
         return apply_rule(self, inputs)
 
-
-def _exact(text: str, values: dict[str, float]) -> str:
-    """A formula with its parameter written in exactly (repr), ready to compile."""
-    for name, value in values.items():
-        text = formula.substitute(text, name, value)
-    return text
 
 
 
@@ -371,15 +383,15 @@ _NEGATIVE_BASE = Domain(
 # ---------------------------------------------------------------------------------------
 # The table. Every op in chainrule is one of these lines.
 # fmt: off
-ADD = Rule("+", operator.add, ("1.0", "1.0"), latex=("1", "1"), array="x + y")
-SUB = Rule("-", operator.sub, ("1.0", "-1.0"), latex=("1", "-1"), array="x - y")
-MUL = Rule("*", operator.mul, ("y", "x"), latex=("y", "x"), array="x * y")
+ADD = Rule("+", operator.add, ("1.0", "1.0"), latex=("1", "1"), inline="x + y")
+SUB = Rule("-", operator.sub, ("1.0", "-1.0"), latex=("1", "-1"), inline="x - y")
+MUL = Rule("*", operator.mul, ("y", "x"), latex=("y", "x"), inline="x * y")
 DIV = Rule(
     "/", operator.truediv, ("1.0 / y", "-out / y"),
-    latex=(r"\frac{1}{y}", r"-\frac{x}{y^2}"), array="x / y",
+    latex=(r"\frac{1}{y}", r"-\frac{x}{y^2}"), inline="x / y",
     domain=(Domain("y == 0", ZeroDivisionError, "division by zero: {x} / {y}"),),
 )
-NEG = Rule("neg", operator.neg, "-1.0", latex=("-1",), array="-x", sample=Sample(-100.0, 100.0))
+NEG = Rule("neg", operator.neg, "-1.0", latex=("-1",), inline="-x", sample=Sample(-100.0, 100.0))
 # x ** y with a Value exponent. d/dx is 0 at 0 ** 0 (x ** 0 is 1 everywhere; y * x ** -1
 # would be 0 * inf), and stays connected elsewhere so that d2/dxdy is right at y = 0;
 # d/dy = x**y log x, with the limit 0 at x = 0 and no real value for x < 0.
@@ -411,7 +423,7 @@ SIGMOID = Rule(
 )
 RELU = Rule(
     "relu", lambda x: 0.0 if x <= 0 else x, "1.0 if x > 0 else 0.0", latex=(r"[x > 0]",),
-    array="where(x <= 0, 0.0, x)", masks=True, sample=Sample(-100.0, 100.0, (0.0,)),
+    inline="0.0 if x <= 0 else x", masks=True, sample=Sample(-100.0, 100.0, (0.0,)),
 )
 SOFTPLUS = Rule(
     "softplus", softplus_, "sigmoid(x)", latex=(r"\sigma(x)",),
@@ -473,11 +485,13 @@ def power(k: float) -> Rule:
 def _power_rule(k: float) -> Rule:
     name = f"**{k:g}"
     if k == 0:
-        return Rule(name, lambda x: 1.0, "0.0", param=k, latex=("0",), array="np.ones_like(x)")
+        return Rule(
+            name, lambda x: 1.0, "0.0", param=k, latex=("0",), inline="1.0", array="np.ones_like(x)"
+        )
     if k == 2:
         # The most common power (squares in losses): x * x is correctly rounded, cannot
         # raise OverflowError, and 2 * x is exactly 2 * x ** 1.
-        return Rule(name, lambda x: x * x, "2.0 * x", param=k, latex=("2x",), array="x * x")
+        return Rule(name, lambda x: x * x, "2.0 * x", param=k, latex=("2x",), inline="x * x")
     checks = []
     if k < 0:
         message = _ZERO_POWER.message.replace("{y}", "{k}")
@@ -525,7 +539,7 @@ def leaky_relu(slope: float) -> Rule:
         param=slope,
         param_name="slope",
         latex=(f"[x > 0] + {slope:g}\\,[x \\le 0]",),
-        array="where(x > 0, x, slope * x)",
+        inline="x if x > 0 else slope * x",
         masks=True,
         sample=Sample(-100.0, 100.0, (0.0,)),
     ))  # fmt: skip

@@ -181,3 +181,17 @@ def test_random_graphs_use_every_smooth_rule():
     for rule in FIXED:
         if not rule.masks:
             assert rule in used, f"{rule!r}: autograd.testing.GRAPH_UNARY/GRAPH_BINARY lack it"
+
+
+@pytest.mark.parametrize("rule", [rule for rule in [*FIXED, *FAMILIES] if rule.inline], ids=repr)
+def test_an_inline_forward_is_the_forward_bit_for_bit(rule):
+    # Tapes write `inline` where the eager engine calls `forward`: the same floats, always.
+    f = formula.compile_function(rule.operands, rule.exact(rule.inline), dict(r.SCOPE), "t")
+    edges = [-2.5, -1.0, -0.0, 0.0, 0.5, 3.0, 1e308, -1e308, math.inf, -math.inf, math.nan]
+    for a in edges:
+        for b in edges if rule.arity == 2 else [None]:
+            args = (a,) if b is None else (a, b)
+            if rule.violated(*args) is not None:
+                continue
+            want, got = rule.forward(*args), f(*args)
+            assert repr(want) == repr(got), f"{rule!r} at {args}: forward {want!r}, inline {got!r}"

@@ -79,9 +79,7 @@ class Kernel(NamedTuple):
 
 def _exact(rule: r.Rule, text: str) -> str:
     """A formula with the rule's parameter written in, rewritten for arrays."""
-    for name, value in rule.constants().items():
-        text = formula.substitute(text, name, value)
-    return formula.to_arrays(text)
+    return formula.to_arrays(rule.exact(text))
 
 
 def array_namespace(np: Any) -> dict[str, Any]:

@@ -3,10 +3,10 @@
 Every statement is derived from the op's ``Rule`` (``autograd/rules.py``), the one place
 that knows the op:
 
-* the forward of ``+``, ``-``, ``*``, ``/`` and negation (rules whose ``forward`` is the
-  standard ``operator`` function) is written inline; every other rule's ``forward`` is
-  called through a name we bind (``F0``, ``F1``...), so the forward pass runs the eager
-  engine's very functions;
+* a forward the rule writes as a formula (``Rule.inline``: ``x + y``, relu's
+  ``0.0 if x <= 0 else x``, ``x * x``) is written inline; every other rule's ``forward``
+  is called through a name we bind (``F0``, ``F1``...), so the forward pass runs the
+  eager engine's very functions;
 * each local derivative is the rule's formula (``Rule.texts()``) with the operands
   replaced on the syntax tree by the slots' variables, and the incoming gradient
   multiplied in (distributed over the formula's conditionals, so that a local derivative
@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import ast
 import math
-import operator
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
@@ -42,7 +41,6 @@ from ..rules import Rule
 
 __all__ = [
     "FLOAT_HELPERS",
-    "INLINE_FORWARDS",
     "Program",
     "Template",
     "compile_program",
@@ -79,17 +77,6 @@ class Program(NamedTuple):
     constants: tuple[float, ...]
     ops: tuple[tuple[Rule, tuple[int, ...]], ...]
     outputs: tuple[int, ...]
-
-
-# Forwards written inline, keyed by the standard function a rule's forward is (looked up
-# by identity: whichever rule uses operator.add is written "+", whatever its name).
-INLINE_FORWARDS: tuple[tuple[Callable[..., Any], str], ...] = (
-    (operator.add, "{0} + {1}"),
-    (operator.sub, "{0} - {1}"),
-    (operator.mul, "{0} * {1}"),
-    (operator.truediv, "{0} / {1}"),
-    (operator.neg, "-{0}"),
-)
 
 
 def _is_zero(x: float) -> bool:
@@ -220,10 +207,7 @@ def _domain_test(rule: Rule, known: Mapping[str, Any]) -> str | None:
         return None
     tests = []
     for check in rule.domain:
-        text = check.bad
-        for name, value in rule.constants().items():
-            text = formula.substitute(text, name, value)
-        tests.append(_source(rule, text, known))
+        tests.append(_source(rule, rule.exact(check.bad), known))
     joined = tests[0] if len(tests) == 1 else ast.BoolOp(ast.Or(), tests)
     return ast.unparse(ast.fix_missing_locations(joined))
 
@@ -231,9 +215,9 @@ def _domain_test(rule: Rule, known: Mapping[str, Any]) -> str | None:
 def _derived(rule: Rule, known: Mapping[str, Any]) -> Template:
     """The template made from a rule's formulas."""
     forward = None
-    for fn, text in INLINE_FORWARDS:
-        if rule.forward is fn and text.count("{") == rule.arity:
-            forward = text
+    if rule.inline is not None:
+        tree = _source(rule, rule.exact(rule.inline), known)
+        forward = ast.unparse(ast.fix_missing_locations(tree))
     terms = tuple(
         ast.unparse(ast.fix_missing_locations(_term(_source(rule, t, known), rule.masks)))
         for t in rule.texts()
