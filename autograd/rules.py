@@ -463,10 +463,13 @@ _family: dict[tuple[str, float], Rule] = {}
 CACHE_SIZE = 1024
 
 
-def _remember(key: tuple[str, float], rule: Rule) -> Rule:
-    if len(_family) >= CACHE_SIZE:
-        _family.clear()
-    _family[key] = rule
+def _cached(name: str, param: float, make: Callable[[float], Rule]) -> Rule:
+    """The family's rule for ``param``: from the cache, or made by ``make`` and kept."""
+    rule = _family.get((name, param))
+    if rule is None:
+        if len(_family) >= CACHE_SIZE:
+            _family.clear()
+        rule = _family[(name, param)] = make(param)
     return rule
 
 
@@ -477,9 +480,7 @@ def power(k: float) -> Rule:
         >>> power(3.0).formulas, power(3) == power(3.0)
         (('3 * pow(x, 3 - 1)',), True)
     """
-    k = float(k)
-    rule = _family.get(("**", k))
-    return rule if rule is not None else _remember(("**", k), _power_rule(k))
+    return _cached("**", float(k), _power_rule)
 
 
 def _power_rule(k: float) -> Rule:
@@ -528,11 +529,11 @@ def leaky_relu(slope: float) -> Rule:
         >>> leaky_relu(0.1).formulas, leaky_relu(0.1) == leaky_relu(0.1)
         (('1 if x > 0 else 0.1',), True)
     """
-    slope = float(slope)
-    rule = _family.get(("leaky_relu", slope))
-    if rule is not None:
-        return rule
-    return _remember(("leaky_relu", slope), Rule(
+    return _cached("leaky_relu", float(slope), _leaky_rule)
+
+
+def _leaky_rule(slope: float) -> Rule:
+    return Rule(
         "leaky_relu",
         _LeakyForward(slope),
         "1.0 if x > 0 else slope",
@@ -542,7 +543,7 @@ def leaky_relu(slope: float) -> Rule:
         inline="x if x > 0 else slope * x",
         masks=True,
         sample=Sample(-100.0, 100.0, (0.0,)),
-    ))  # fmt: skip
+    )
 
 
 class Family(NamedTuple):
