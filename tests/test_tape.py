@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import sys
+from collections.abc import Callable
 
 import pytest
 from hypothesis import assume, given
@@ -171,11 +172,11 @@ def test_wrong_number_of_inputs_names_both_counts():
 def test_bad_arguments_are_type_errors():
     tape = trace(lambda x: x * x, 1.0)
     with pytest.raises(TypeError, match="input 0 must be a number, got str"):
-        tape("1.0")
+        tape("1.0")  # type: ignore[arg-type]  # wrong on purpose: checks the error
     with pytest.raises(TypeError, match="params must be a list of Values"):
-        trace(lambda x: x, 1.0, params=Value(1.0))
+        trace(lambda x: x, 1.0, params=Value(1.0))  # type: ignore[arg-type]  # on purpose
     with pytest.raises(TypeError, match=r"params\[0\] must be a Value"):
-        trace(lambda x: x, 1.0, params=[1.0])
+        trace(lambda x: x, 1.0, params=[1.0])  # type: ignore[list-item]  # on purpose
     with pytest.raises(ValueError, match=r"params\[0\] was computed by op '\*'"):
         trace(lambda x: x, 1.0, params=[Value(1.0) * 2])
     with pytest.raises(TypeError, match="f's result is a str; expected a Value"):
@@ -399,14 +400,15 @@ def test_float_replay_error_is_kept_when_the_eager_run_does_not_raise():
 
 
 def test_powers_of_a_base_out_of_the_reals_still_equal_the_engine_inside_it():
-    for f, inputs in [
+    cases: list[tuple[Callable[..., Value], tuple[float, ...]]] = [
         (lambda x: x**0.5 + x ** (1 / 3) + (x + 1.0) ** -1.5, (0.7,)),
         (lambda x: x**0.5, (0.0,)),  # sqrt'(0) = inf, as in the engine
         (lambda x, y: x**y, (1.5, 2.5)),
         (lambda x, y: x**y, (-2.0, 3.0)),  # integer exponent: real, d/dy is nan
         (lambda x, y: x**y, (0.0, 2.0)),
         (lambda x: x**1.5, (1e300,)),  # overflow: inf, as in the engine
-    ]:
+    ]
+    for f, inputs in cases:
         value, grads = trace(f, *[1.0] * len(inputs)).value_and_grad(*inputs)
         ref_value, ref_grads = eager(f, inputs, [])
         assert type(value) is float and all(type(g) is float for g in grads)
@@ -471,7 +473,7 @@ def test_batch_backward_is_the_mean_losses_backward():
     values = tape.batch_backward(xs, ys, scale=1 / 3)
     grads = (w.grad, b.grad)
     w.grad = b.grad = 0.0
-    loss = sum((w * x + b - y) ** 2 for x, y in zip(xs, ys, strict=True)) * (1 / 3)
+    loss = autograd.total((w * x + b - y) ** 2 for x, y in zip(xs, ys, strict=True)) * (1 / 3)
     loss.backward()
     assert close(sum(values) / 3, loss.data)
     assert close(grads[0], w.grad) and close(grads[1], b.grad)

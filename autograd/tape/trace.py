@@ -374,7 +374,10 @@ class Tape:
             self._function(True)
         return self
 
-    def __call__(self, *inputs: float) -> float | tuple[float, ...]:
+    # The results below are Any where their shape is f's: a float, a tuple of floats if f
+    # returned several outputs, (output, aux) with has_aux; a union of all of those would
+    # make every use an error for a type checker.
+    def __call__(self, *inputs: float) -> Any:
         """The output for new input numbers (a tuple if ``f`` returned several).
 
         Example:
@@ -382,12 +385,9 @@ class Tape:
             >>> trace(lambda x: 2 * x, 1.0)(5.0)
             10.0
         """
-        result: float | tuple[float, ...] = self._shape(
-            self._replay(False, _numbers("Tape", self.num_inputs, inputs))
-        )
-        return result
+        return self._shape(self._replay(False, _numbers("Tape", self.num_inputs, inputs)))
 
-    def value_and_grad(self, *inputs: float) -> tuple[float, tuple[float, ...]]:
+    def value_and_grad(self, *inputs: float) -> tuple[Any, tuple[float, ...]]:
         """The output and its gradients for new input numbers.
 
         Args:
@@ -408,7 +408,7 @@ class Tape:
         outputs, grads = self._replay(True, _numbers("value_and_grad", self.num_inputs, inputs))
         return self._shape(outputs), grads
 
-    def backward(self, *inputs: float) -> float:
+    def backward(self, *inputs: float) -> Any:
         """Replay at ``inputs`` and add the parameters' gradients to their ``.grad``.
 
         What ``loss.backward()`` does for the parameters in eager mode (inputs, having no
