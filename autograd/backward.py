@@ -96,24 +96,21 @@ def _backward(root: Value) -> None:
     # Leaves accumulate across calls; this call's share is computed from zero and added
     # at the end, so that calling backward() twice gives exactly twice the gradient (not
     # earlier-calls-plus-each-edge, which rounds differently once a leaf has two edges).
-    leaves = []
-    before = []
+    leaves = [node for node in order if node._p0 is None]
+    before = [leaf.grad for leaf in leaves]
     for node in order:
-        if node._p0 is None:
-            leaves.append(node)
-            before.append(node.grad)
         node.grad = 0.0
     root.grad = 1.0
     _sweep(order)
-    fresh = [leaf.grad for leaf in leaves]
-    if any(g - g != 0.0 for g in fresh):  # nan or inf reached a leaf: see _masked_sweep
-        for node in order:
+    total = sum([leaf.grad for leaf in leaves])
+    if total - total != 0.0:  # nan or inf reached a leaf (or the sum overflowed): see
+        for node in order:  # _masked_sweep, which gives the same numbers where no mask acts
             node.grad = 0.0
         root.grad = 1.0
         _masked_sweep(order)
-        fresh = [leaf.grad for leaf in leaves]
-    for leaf, old, new in zip(leaves, before, fresh):
-        leaf.grad = old + new
+    if any(before):  # (after zero_grad() there is nothing to add)
+        for leaf, old in zip(leaves, before):
+            leaf.grad = old + leaf.grad
 
 
 def _sweep(order: list[Value]) -> None:
