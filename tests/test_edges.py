@@ -121,7 +121,7 @@ def test_two_backward_calls_double_a_leaf_with_many_edges_bit_for_bit():
     assert x.grad == 2 * first
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(expressions(max_inputs=3, max_ops=12))
 def test_two_backward_calls_double_every_leaf_bit_for_bit(expr):
     leaves = [Value(v) for v in expr.inputs]

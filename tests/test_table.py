@@ -98,7 +98,7 @@ def test_explain_shows_every_rules_formula(rule):
     assert f"({rule.name}: " in text, f"{rule!r}: explain shows no formula\n{text}"
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(
     st.sampled_from([rule for rule in [*FIXED, *FAMILIES] if rule.domain]),
     st.lists(st.sampled_from([-2.0, -1.0, -0.5, -0.0, 0.0, 0.5, 1.0, 2.0, 3.0]), min_size=2),
@@ -138,10 +138,11 @@ def test_rules_compare_by_name_and_parameter_not_identity():
     assert hypot == hypot and hypot != again  # a user's op equals only itself
 
 
-def test_the_exponent_cache_is_one_and_bounded():
-    for k in range(r.CACHE_SIZE + 10):
+def test_the_exponent_cache_is_one_and_bounded(monkeypatch):
+    monkeypatch.setattr(r, "CACHE_SIZE", 16)  # the bound, made small to test quickly
+    for k in range(40):
         Value(2.0) ** (k + 0.5)
-    assert len(r._family) <= r.CACHE_SIZE
+        assert len(r._family) <= 16
     x = Value(2.0)
     (g,) = grad(x**3, [x])
     assert g == 12.0
