@@ -1,4 +1,5 @@
-"""Parameter names for the pictures: the ``(name, Value)`` pairs of ``to_dot`` and ``explain``.
+"""Names for the pictures: one name per node, shared by ``draw``, ``explain`` and the
+step-by-step page, and the parameter names of ``(name, Value)`` pairs.
 
 This module is private to ``autograd.graph``; its names are shared by import rather than
 written again (as ``autograd/_numbers.py`` does for numbers).
@@ -10,7 +11,7 @@ from collections.abc import Iterable, Mapping
 
 from ..value import Value
 
-__all__ = ["param_names"]
+__all__ = ["node_names", "param_names"]
 
 
 def param_names(
@@ -53,3 +54,19 @@ def param_names(
             )
         names.setdefault(value, name)
     return names
+
+
+def node_names(order: list[Value], params: Mapping[Value, str]) -> dict[Value, str]:
+    """How every node of a graph is called, the same in every picture and text.
+
+    A parameter's dotted name first, else the node's label, else ``t<k>`` with ``k`` its
+    position in ``order`` (the topological order from the output: the same graph gives
+    the same names in ``draw``, ``explain`` and ``walkthrough``).
+
+    Example:
+        >>> x = Value(2.0, label="x")
+        >>> y = x * 3.0
+        >>> list(node_names([x, y.parents[1], y], {}).values())
+        ['x', 't1', 't2']
+    """
+    return {node: params.get(node) or node.label or f"t{k}" for k, node in enumerate(order)}

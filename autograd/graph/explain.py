@@ -17,7 +17,7 @@ from typing import Any
 
 from ..backward import grad, topological_order
 from ..value import Value
-from ._names import param_names
+from ._names import node_names, param_names
 
 __all__ = ["ExplainedPath", "Explanation", "NodeSummary", "explain"]
 
@@ -303,9 +303,7 @@ def explain(
 
 def _names(order: list[Value], given: dict[Value, str], wrt: Value) -> dict[Value, str]:
     """How each node is shown: its name in ``given`` (the parameters'), label, or ``t<k>``."""
-    names = {}
-    for k, node in enumerate(order):
-        names[node] = given.get(node) or node.label or f"t{k}"
+    names = node_names(order, given)
     if wrt not in names:
         names[wrt] = given.get(wrt) or wrt.label or "wrt"
     return names
