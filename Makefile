@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ bench: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check micrograd==0.1.0
 	$(PY) benchmarks/engine.py
 	$(PY) benchmarks/tape.py
+
+# JupyterLab on notebooks/, with the notebooks extra installed into .venv on first use.
+notebooks: $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[notebooks]'
+	$(VENV)/bin/jupyter lab notebooks/
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis

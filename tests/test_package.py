@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import autograd
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,3 +45,13 @@ def test_a_shadowing_autograd_makes_the_tests_fail_loudly(tmp_path):
     assert result.returncode != 0
     assert "is not chainrule's" in result.stderr and "HIPS" in result.stderr
     assert "fresh virtual environment" in result.stderr
+
+
+def test_make_notebooks_installs_jupyterlab_from_an_extra_and_opens_the_folder():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert any(dep.startswith("jupyterlab") for dep in extras["optional-dependencies"]["notebooks"])
+    plan = subprocess.run(
+        ["make", "-n", "notebooks"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert ".[notebooks]" in plan and "jupyter lab notebooks/" in plan
