@@ -147,7 +147,7 @@ class Graph:
 
         ``render("out", format="svg")`` writes the DOT text to ``out`` and the picture to
         ``out.svg``; with ``outfile="out.png"`` the DOT text goes to ``out.gv``. Each file is
-        written to a temporary name and renamed (see ``save``).
+        written to a temporary name and renamed (see ``save``); missing folders are made.
 
         Args:
             filename: the DOT file's name (default "Graph.gv").
@@ -181,6 +181,8 @@ class Graph:
         if picture_path.resolve() == dot_path.resolve():
             raise ValueError(f"Graph.render: {os.fspath(picture_path)!r} would be both files")
         picture = self._picture(format, "Graph.render", quiet)
+        for folder in {dot_path.parent, picture_path.parent}:  # as graphviz does
+            folder.mkdir(parents=True, exist_ok=True)
         if not cleanup:
             write_atomic(dot_path, self.source.encode("utf-8"))
         write_atomic(picture_path, picture)
