@@ -76,15 +76,15 @@ class Graph:
         """The DOT text as a ``graphviz.Source`` (format svg), for graphviz's own API.
 
         Its methods run Graphviz's ``dot`` directly, without ``autograd.render.TIMEOUT``;
-        ``Graph.render``, ``.pipe`` and ``.view`` keep to it.
+        ``Graph.render``, ``.pipe`` and ``.view`` stop a layout that takes longer.
 
         Raises:
             ImportError: the graphviz package is not installed (the message names the extra).
 
         Example:
-            >>> source = Graph("digraph { a -> b }").graphviz  # doctest: +SKIP
-            >>> source.source, source.format  # doctest: +SKIP
-            ('digraph { a -> b }', 'svg')
+            >>> source = Graph("digraph { a -> b }").graphviz
+            >>> type(source).__name__, source.format, source.source.strip()
+            ('Source', 'svg', 'digraph { a -> b }')
         """
         package = _graphviz_package("Graph.graphviz")
         return package.Source(self.source, filename=DEFAULT_FILENAME, format="svg")
