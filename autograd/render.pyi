@@ -4,4 +4,5 @@ from autograd.graph.render import FORMATS as FORMATS
 from autograd.graph.render import NO_RENDERER as NO_RENDERER
 from autograd.graph.render import TIMEOUT as TIMEOUT
 from autograd.graph.render import find_renderer as find_renderer
+from autograd.graph.render import layout as layout
 from autograd.graph.render import render as render

@@ -1,7 +1,9 @@
 """draw() and rendering: SVG checked by parsing it, each renderer path, saving files."""
 
 import doctest
+import importlib.util
 import os
+import shutil
 import stat
 import sys
 import xml.etree.ElementTree as ET
@@ -211,3 +213,212 @@ def test_docstring_examples():
     for module in (draw_module, render_module):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0
+
+
+# --- graphviz.Source's API: render, pipe, view -----------------------------------------------
+
+REAL_WHICH = shutil.which
+
+
+@pytest.fixture
+def system_dot():
+    """Graphviz's own dot and the graphviz package: skip without them, but fail under CI."""
+    missing = []
+    if REAL_WHICH("dot") is None:
+        missing.append("Graphviz's dot (apt-get install graphviz)")
+    if importlib.util.find_spec("graphviz") is None:
+        missing.append("the graphviz package (pip install 'chainrule[viz]')")
+    if missing and os.environ.get("CI"):
+        pytest.fail(f"CI must have {' and '.join(missing)}; .ci/run installs them")
+    if missing:
+        pytest.skip(f"needs {' and '.join(missing)}")
+    return REAL_WHICH("dot")
+
+
+@pytest.fixture
+def no_dot(monkeypatch):
+    """A machine without system Graphviz: only graphviz-pure (from the venv) can draw."""
+    if render_module.find_renderer() is None:
+        pytest.skip("no Graphviz program (pip install graphviz-pure)")
+
+    def which(name, *args, **kwargs):
+        return None if name == "dot" else REAL_WHICH(name, *args, **kwargs)
+
+    monkeypatch.setattr("shutil.which", which)
+    found = render_module.find_renderer()
+    assert found is not None and os.path.basename(found).startswith("graphviz-pure")
+
+
+@pytest.fixture
+def package_calls(monkeypatch):
+    """The formats graphviz.Source.pipe was asked for (the package is the one drawing)."""
+    graphviz = pytest.importorskip("graphviz")
+    calls = []
+    real = graphviz.Source.pipe
+
+    def pipe(self, *args, **kwargs):
+        calls.append(kwargs.get("format"))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(graphviz.Source, "pipe", pipe)
+    return calls
+
+
+def assert_example_svg(svg):
+    nodes, edges = svg_parts(svg)
+    assert len(nodes) == 10 and len(edges) == 9
+    labels = sorted(texts[0] for _, texts in nodes.values())
+    assert labels == sorted(["*", "*", "+", "L", "a", "b", "c", "d", "e", "f"])
+
+
+def test_micrograd_style_render_through_graphviz(system_dot, package_calls, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    dot = draw(example())
+    path = dot.render("out", format="svg")
+    assert path == "out.svg" and os.path.isfile(path)
+    assert_example_svg((tmp_path / "out.svg").read_text())
+    assert (tmp_path / "out").read_text() == dot.source  # the DOT text, as graphviz saves it
+    assert package_calls == ["svg"]
+
+
+def test_pipe_gives_bytes_through_graphviz(system_dot, package_calls):
+    g = draw(example())
+    svg = g.pipe(format="svg")
+    assert isinstance(svg, bytes)
+    assert_example_svg(svg.decode("utf-8"))
+    assert_example_svg(g.pipe(encoding="utf-8"))  # svg is the default format
+    assert g.pipe(format="png").startswith(b"\x89PNG\r\n\x1a\n")
+    assert g.pipe(format="pdf").startswith(b"%PDF")  # any format dot knows
+    assert package_calls == ["svg", "svg", "png", "pdf"]
+
+
+def test_render_outfile_directory_and_cleanup(system_dot, tmp_path):
+    g = draw(example())
+    path = g.render(outfile=tmp_path / "pic.png")
+    assert path == str(tmp_path / "pic.png")
+    assert (tmp_path / "pic.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "pic.gv").read_text() == g.source
+    path = g.render("kept", directory=tmp_path / "sub", format="svg", cleanup=True)
+    assert path == str(tmp_path / "sub" / "kept.svg")
+    assert os.listdir(tmp_path / "sub") == ["kept.svg"]  # no DOT file, no temporary files
+    assert g.render(directory=tmp_path) == str(tmp_path / "Graph.gv.svg")
+
+
+def test_graphviz_property_is_a_source_of_the_dot_text(system_dot):
+    graphviz = pytest.importorskip("graphviz")  # (system_dot has checked it is there)
+    g = draw(example())
+    source = g.graphviz
+    assert isinstance(source, graphviz.Source)
+    assert source.source == g.source and source.format == "svg"
+    assert_example_svg(source.pipe(encoding="utf-8"))
+
+
+def test_collapsed_model_through_graphviz(system_dot):
+    loss, params = demo_loss()
+    loss.backward()
+    g = draw(loss, params=params, collapse=True, cluster=True, grad_colors=True)
+    nodes, edges = svg_parts(g.pipe(encoding="utf-8"))
+    assert len(nodes) == 37 and len(edges) == g.source.count(" -> ")
+
+
+def test_render_and_pipe_without_dot_use_graphviz_pure(no_dot, tmp_path, monkeypatch):
+    graphviz = pytest.importorskip("graphviz")
+
+    def not_here(*args, **kwargs):
+        raise AssertionError("the graphviz package needs dot; it must not be called")
+
+    monkeypatch.setattr(graphviz.Source, "pipe", not_here)
+    monkeypatch.chdir(tmp_path)
+    dot = draw(example())
+    assert dot.render("out", format="svg") == "out.svg"
+    assert_example_svg((tmp_path / "out.svg").read_text())
+    assert sorted(os.listdir(tmp_path)) == ["out", "out.svg"]
+    svg = dot.pipe(format="svg")
+    assert isinstance(svg, bytes)
+    assert_example_svg(svg.decode("utf-8"))
+    assert dot.pipe(format="png").startswith(b"\x89PNG\r\n\x1a\n")
+    with pytest.raises(ValueError, match=r"format must be one of svg, png.*Graphviz's own dot"):
+        dot.pipe(format="pdf")
+
+
+def test_without_any_graphviz_program_render_and_pipe_say_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setattr("shutil.which", lambda *args, **kwargs: None)
+    g = draw(example())
+    for call in (lambda: g.pipe(), lambda: g.render(directory=tmp_path)):
+        with pytest.raises(ImportError, match=r"pip install 'chainrule\[viz\]'.*apt install"):
+            call()
+    assert os.listdir(tmp_path) == []
+
+
+def test_without_the_graphviz_package_errors_name_the_extra(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "graphviz", None)
+    g = draw(example())
+    for call in (lambda: g.graphviz, lambda: g.view(directory=tmp_path)):
+        with pytest.raises(ImportError) as info:
+            call()
+        assert str(info.value).endswith("needs the graphviz Python package: "
+                                        "pip install 'chainrule[viz]'")  # fmt: skip
+    assert os.listdir(tmp_path) == []  # view says so before drawing anything
+    if render_module.find_renderer() is not None:  # chainrule's own renderer still draws
+        assert_example_svg(g.pipe(encoding="utf-8"))
+
+
+def viewer(monkeypatch, error=None):
+    """Replace the program graphviz opens files with; returns the paths it was given."""
+    graphviz = pytest.importorskip("graphviz")
+    opened = []
+
+    def view(path, quiet=False):
+        if error is not None:
+            raise error
+        opened.append(path)
+
+    monkeypatch.setattr(graphviz, "view", view)
+    return opened
+
+
+@pytest.mark.parametrize("renderer", ["system_dot", "no_dot"])
+def test_view_opens_the_rendered_file(renderer, request, tmp_path, monkeypatch):
+    request.getfixturevalue(renderer)
+    opened = viewer(monkeypatch)
+    g = draw(example())
+    path = g.view(directory=tmp_path)
+    assert opened == [path] == [str(tmp_path / "Graph.gv.svg")]
+    assert_example_svg((tmp_path / "Graph.gv.svg").read_text())
+    assert g.render("r", tmp_path, view=True) in opened
+
+
+@pytest.mark.parametrize("renderer", ["system_dot", "no_dot"])
+def test_view_without_a_viewer_says_what_to_install(renderer, request, tmp_path, monkeypatch):
+    request.getfixturevalue(renderer)
+    viewer(monkeypatch, FileNotFoundError(2, "No such file or directory", "xdg-open"))
+    with pytest.raises(RuntimeError) as info:
+        draw(example()).view(directory=tmp_path)
+    message = str(info.value)
+    assert "\n" not in message and "xdg-open" in message and "apt install xdg-utils" in message
+    assert (tmp_path / "Graph.gv.svg").exists()  # the picture is there to open by hand
+
+
+def test_timeout_holds_when_the_graphviz_package_draws(tmp_path, monkeypatch):
+    pytest.importorskip("graphviz")
+    slow = tmp_path / "dot"
+    slow.write_text(f"#!{sys.executable}\nimport time\ntime.sleep(30)\n")
+    slow.chmod(slow.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ.get('PATH', '')}")
+    monkeypatch.setattr(render_module, "TIMEOUT", 0.5)
+    g = draw(example())
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(TimeoutError, match=r"Graph.pipe: dot took longer than 0\.5 s.*TIMEOUT"):
+        g.pipe()
+    with pytest.raises(TimeoutError, match=r"Graph.render: dot took longer than 0\.5 s"):
+        g.render("g", out)
+    assert os.listdir(out) == []
+
+
+@needs_renderer
+def test_repr_html_is_the_svg_inline():
+    g = draw(example())
+    html = g._repr_html_()
+    assert html.startswith("<svg") and g.svg.endswith(html)
+    assert_example_svg(html)

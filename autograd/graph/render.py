@@ -13,7 +13,7 @@ import subprocess
 import sys
 import sysconfig
 
-__all__ = ["TIMEOUT", "find_renderer", "render"]
+__all__ = ["TIMEOUT", "find_renderer", "layout", "render"]
 
 FORMATS = ("svg", "png")
 
@@ -80,14 +80,51 @@ def render(
         True
     """
     if format not in FORMATS:
-        raise ValueError(f"{what}: format must be one of {', '.join(FORMATS)}, got {format!r}")
+        raise ValueError(
+            f"{what}: format must be one of {', '.join(FORMATS)}, got {format!r} (other formats "
+            "need Graphviz's own dot and the graphviz package: pip install 'chainrule[viz]')"
+        )
     program = find_renderer()
     if program is None:
         raise ImportError(NO_RENDERER.format(what=what))
+    return _run(program, f"-T{format}", source, what, timeout)
+
+
+def layout(source: str, what: str = "layout", timeout: float | None = None) -> str:
+    """Lay out DOT ``source`` with Graphviz's own ``dot``: the same graph with positions.
+
+    Graphviz renders such a graph without laying it out again (``neato -n2``), so a caller
+    that must hand the drawing to another program (the ``graphviz`` package) spends the
+    slow part here, under ``TIMEOUT``.
+
+    Args:
+        source: DOT text.
+        what: how to name the caller in error messages.
+        timeout: seconds to wait; None means ``render.TIMEOUT``.
+
+    Returns:
+        DOT text with ``pos`` on every node and edge.
+
+    Raises:
+        ImportError: ``dot`` is not on PATH.
+        RuntimeError, TimeoutError: as for ``render``.
+
+    Example:
+        >>> "pos=" in layout("digraph { a -> b }")  # doctest: +SKIP
+        True
+    """
+    program = shutil.which("dot")
+    if program is None:
+        raise ImportError(f"{what} needs Graphviz's own dot on PATH (apt install graphviz)")
+    return _run(program, "-Tdot", source, what, timeout).decode("utf-8")
+
+
+def _run(program: str, flag: str, source: str, what: str, timeout: float | None) -> bytes:
+    """Run ``program flag`` on ``source`` within the time limit; its output, or a clear error."""
     limit = TIMEOUT if timeout is None else timeout
     try:
         done = subprocess.run(
-            [program, f"-T{format}"],
+            [program, flag],
             input=source.encode("utf-8"),
             capture_output=True,
             check=False,
@@ -103,7 +140,7 @@ def render(
     if done.returncode != 0 or not done.stdout:
         message = done.stderr.decode("utf-8", "replace").strip()
         raise RuntimeError(
-            f"{what}: {os.path.basename(program)} -T{format} failed "
+            f"{what}: {os.path.basename(program)} {flag} failed "
             f"(exit {done.returncode}): {message}"
         )
     return done.stdout
