@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from .._files import write_atomic
+from .._numbers import is_number
 from ..backward import topological_order
 from ..value import Value
 from ._names import node_names, param_names
@@ -131,6 +132,7 @@ def walkthrough(
     max_nodes: int = 500,
     collapse: bool = False,
     rankdir: str = "LR",
+    upstream: float = 1.0,
 ) -> Walkthrough:
     """The forward and backward pass of ``output``'s graph as a step-by-step page.
 
@@ -146,6 +148,9 @@ def walkthrough(
         max_nodes: raise ``GraphTooLargeError`` (with advice) rather than draw more.
         collapse: one node per neuron (needs ``params``); the steps walk those nodes.
         rankdir: "LR" (left to right) or "TB" (top to bottom).
+        upstream: the gradient the backward pass starts with at ``output``: 1 for
+            d output / d value; d loss / d output to show a part of a larger graph (one
+            neuron of a network) with the loss's gradients.
 
     Returns:
         A ``Walkthrough``: ``.save("page.html")``, ``.steps``, shows inline in Jupyter.
@@ -171,7 +176,9 @@ def walkthrough(
     order = topological_order(output)
     given = param_names(params)
     names = node_names(order, given)
-    book = _Book(order, names, given, digits)
+    if not is_number(upstream):
+        raise TypeError(f"walkthrough: upstream must be a number, got {type(upstream).__name__}")
+    book = _Book(order, names, given, digits, float(upstream))
     if collapse:
         steps = book.collapsed(source, given)
     else:
@@ -218,8 +225,14 @@ class _Book:
     """Builds the steps and the page's data: the SVG elements they touch, by table index."""
 
     def __init__(
-        self, order: list[Value], names: dict[Value, str], given: dict[Value, str], digits: int
+        self,
+        order: list[Value],
+        names: dict[Value, str],
+        given: dict[Value, str],
+        digits: int,
+        upstream: float,
     ) -> None:
+        self.upstream = upstream
         self.order = order
         self.names = names
         self.given = given
@@ -268,12 +281,14 @@ class _Book:
         grads = self.sweep(drawn)
         root = self.order[-1]
         v_root = f"v{self.index[root]}"
-        name = self.names[root]
-        text = f"grad of {name} = 1 (d {name} / d {name}: where the backward pass starts)"
-        seed = Step("backward", text, root, "grad 1")
-        self.add(
-            seed, cur=[self.el(v_root)], g=[self.badge(v_root, self.names[root]), "grad 1", "", 1]
-        )
+        name, start = self.names[root], self.n(self.upstream)
+        if self.upstream == 1.0:
+            text = f"grad of {name} = 1 (d {name} / d {name}: where the backward pass starts)"
+        else:
+            text = f"grad of {name} = {start} (the upstream gradient the backward pass starts with)"
+        seed = Step("backward", text, root, f"grad {start}")
+        badge = self.badge(v_root, name)
+        self.add(seed, cur=[self.el(v_root)], g=[badge, f"grad {start}", "", 1])
         for edge in grads:
             self.add(edge.step, **edge.data)
         leaves = [n for n in self.order if not n.parents and self.index[n] in drawn]
@@ -315,7 +330,7 @@ class _Book:
         rounding, relu's mask); a step for each edge between drawn values."""
         partial = {node: 0.0 for node in self.order}
         terms = {node: 0 for node in self.order}
-        partial[self.order[-1]] = 1.0
+        partial[self.order[-1]] = self.upstream
         last: dict[Value, _EdgeStep] = {}
         edges: list[_EdgeStep] = []
         for node in reversed(self.order):
