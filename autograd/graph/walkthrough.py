@@ -45,7 +45,7 @@ __all__ = ["Step", "Walkthrough", "walkthrough"]
 
 _SUFFIXES = (".html", ".htm")
 # A DOT node statement's id, and an edge's two ends (the ids are stable: v<i>, o<i>, g<k>).
-_DOT_NODE = re.compile(r"^\s*(\w+) \[", re.MULTILINE)
+_DOT_NODE = re.compile(r"^\s*(?!(?:graph|node|edge) )(\w+) \[", re.MULTILINE)
 _DOT_EDGE = re.compile(r"^\s*(\w+) -> (\w+)", re.MULTILINE)
 _SVG_JUNK = re.compile(r"<\?xml.*?\?>|<!DOCTYPE.*?>|<!--.*?-->", re.DOTALL)
 
@@ -383,7 +383,7 @@ class _Book:
             "src": [self.el(f"v{i}")],
             "g": [self.badge(f"v{j}", a), f"grad {self.n(after)}", old, 0],
         }
-        return _EdgeStep(Step("backward", text, parent, self.n(after)), data)
+        return _EdgeStep(Step("backward", text, parent, f"grad {self.n(after)}"), data)
 
     # the collapsed graph -----------------------------------------------------------------
 
@@ -424,7 +424,7 @@ class _Book:
     def group_text(
         self,
         node_id: str,
-        neurons: dict[int, list[tuple[str, Value]]],
+        neurons: dict[int, tuple[str, list[tuple[str, Value]]]],
         final: dict[Value, float],
         forward: bool,
     ) -> tuple[str, str]:
@@ -437,8 +437,7 @@ class _Book:
             grad = self.n(final[node])
             return f"grad of {self.names[node]} = {grad}", f"grad {grad}"
         if node_id.startswith("g"):
-            members = neurons.get(int(node_id[1:]), [])
-            name = _neuron_key(members[0][0]) if members else node_id
+            name, members = neurons.get(int(node_id[1:]), (node_id, []))
             self.badges[self._badge[node_id]][1] = name
             if forward:
                 values = ", ".join(f"{p} = {self.n(v.data)}" for p, v in members)
@@ -476,17 +475,15 @@ def _neuron_key(name: str) -> str:
     return ".".join(parts[:last]) if last > 0 else ""
 
 
-def _neurons(given: dict[Value, str]) -> dict[int, list[tuple[str, Value]]]:
-    """{k: the parameters of neuron k}, numbered as ``to_dot`` numbers its ``g<k>`` nodes:
-    by first appearance in parameter order."""
-    number: dict[str, int] = {}
-    members: dict[int, list[tuple[str, Value]]] = {}
+def _neurons(given: dict[Value, str]) -> dict[int, tuple[str, list[tuple[str, Value]]]]:
+    """{k: (neuron k's name, its parameters by their names in it)}, numbered as ``to_dot``
+    numbers its ``g<k>`` nodes: by first appearance in parameter order."""
+    neurons: dict[str, tuple[str, list[tuple[str, Value]]]] = {}
     for value, name in given.items():
         key = _neuron_key(name)
         if key:
-            k = number.setdefault(key, len(number))
-            members.setdefault(k, []).append((name[len(key) + 1 :], value))
-    return members
+            neurons.setdefault(key, (key, []))[1].append((name[len(key) + 1 :], value))
+    return dict(enumerate(neurons.values()))
 
 
 def _drawing_order(ids: list[str], into: dict[str, list[str]]) -> list[str]:
