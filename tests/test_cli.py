@@ -145,9 +145,9 @@ def test_default_train_writes_the_five_files_and_nothing_else(demo):
 def test_neuron_svg_gradients_are_the_sample_losses_by_default(demo):
     folder, _, out, _ = demo
     line = next(t for t in out.splitlines() if "neuron.svg" in t)
-    sample = int(
-        re.search(r"on sample (\d+), with the gradients of that sample's hinge loss", line)[1]
-    )
+    found = re.search(r"on sample (\d+), with the gradients of that sample's hinge loss", line)
+    assert found, line
+    sample = int(found[1])
     model = nn.load(folder / "model.json")
     X, y = nn.datasets.make_moons(100, noise=0.1, seed=0)
     texts = svg_texts(folder / "neuron.svg")
@@ -158,6 +158,7 @@ def test_neuron_svg_gradients_are_the_sample_losses_by_default(demo):
     drawn = records(texts)
     assert drawn["w.0"] == pytest.approx((neuron.w[0].data, neuron.w[0].grad), rel=1e-3)
     assert drawn["x.1"] == pytest.approx((x[1].data, x[1].grad), rel=1e-3)
+    assert neuron.b is not None  # the MLP's neurons have biases
     assert drawn["b"][1] == pytest.approx(neuron.b.grad, rel=1e-3) and drawn["b"][1] != 0
 
 

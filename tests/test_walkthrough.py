@@ -7,6 +7,7 @@ from __future__ import annotations
 import html.parser
 import json
 import re
+from typing import Any
 
 import pytest
 from hand_mlp import forward, mlp
@@ -34,7 +35,7 @@ def micrograd_readme():
     return g, a, b
 
 
-def page_data(page: Walkthrough) -> dict:
+def page_data(page: Walkthrough) -> dict[str, Any]:
     match = re.search(r'<script type="application/json" id="wt-data">(.*?)</script>', page.html)
     assert match
     return json.loads(match.group(1))
@@ -69,7 +70,9 @@ def test_each_contribution_is_local_times_upstream_and_sums_end_at_grad():
     pattern = re.compile(r"; (\S+) \* (\S+) \(grad of .*?\) = (\S+); grad of (.*?) = (.*)$")
     last: dict[str, str] = {}
     for step in backward:
-        local, upstream, contribution, name, total = pattern.search(step.text).groups()
+        found = pattern.search(step.text)
+        assert found, step.text
+        local, upstream, contribution, name, total = found.groups()
         assert number(contribution) == pytest.approx(number(local) * number(upstream), rel=2e-3)
         assert step.grad == f"grad {total.rsplit(' = ', 1)[-1]}"
         if " + " in total:  # "6 + 4 = 10": the previous sum, then this edge's share
@@ -195,7 +198,7 @@ def test_depth_steps_cover_the_drawn_edges_and_still_end_at_grad():
     out.backward()
     finals = {s.node: s.grad for s in page.steps if s.phase == "backward"}
     for node, grad in finals.items():
-        assert grad == f"grad {node.grad:.4g}"
+        assert node is not None and grad == f"grad {node.grad:.4g}"
 
 
 def test_collapse_walks_the_neurons():
