@@ -61,9 +61,13 @@ class Opened:
         self.page = browser.new_page(viewport={"width": 1000, "height": 700})
         self.page.set_default_timeout(20_000)
         self.page.route("**/*", self._route)
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("console", self._console)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.goto(self.url)
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error":
+            self.errors.append(message.text)
 
     def _route(self, route: Any) -> None:
         if route.request.url == self.url:
