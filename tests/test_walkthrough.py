@@ -56,7 +56,7 @@ def test_forward_steps_show_the_op_and_its_numbers():
     assert forward == ["a = 2", "b = -3", "e = a * b = 2 * -3 = -6", "f = tanh(e) = tanh(-6) = -1"]
     backward = [s.text for s in steps if s.phase == "backward"]
     assert backward[0].startswith("grad of f = 1")
-    assert backward[1].startswith("d f/d e = 1 - f ** 2 = 2.458e-05; 2.458e-05 * 1 (grad of f)")
+    assert backward[1].startswith("∂f/∂e = 1 - f ** 2 = 2.458e-05; 2.458e-05 * 1 (grad of f)")
 
 
 def test_each_contribution_is_local_times_upstream_and_sums_end_at_grad():

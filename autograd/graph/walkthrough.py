@@ -164,9 +164,9 @@ def walkthrough(
         a = 2
         b = -3
         e = a * b = 2 * -3 = -6
-        grad of e = 1 (d e / d e: where the backward pass starts)
-        d e/d a = b = -3; -3 * 1 (grad of e) = -3; grad of a = -3
-        d e/d b = a = 2; 2 * 1 (grad of e) = 2; grad of b = 2
+        grad of e = 1 (∂e/∂e: where the backward pass starts)
+        ∂e/∂a = b = -3; -3 * 1 (grad of e) = -3; grad of a = -3
+        ∂e/∂b = a = 2; 2 * 1 (grad of e) = 2; grad of b = 2
         done: every value's gradient is shown; the leaves: a: -3, b: 2
     """
     source = to_dot(
@@ -283,7 +283,7 @@ class _Book:
         v_root = f"v{self.index[root]}"
         name, start = self.names[root], self.n(self.upstream)
         if self.upstream == 1.0:
-            text = f"grad of {name} = 1 (d {name} / d {name}: where the backward pass starts)"
+            text = f"grad of {name} = 1 (∂{name}/∂{name}: where the backward pass starts)"
         else:
             text = f"grad of {name} = {start} (the upstream gradient the backward pass starts with)"
         seed = Step("backward", text, root, f"grad {start}")
@@ -368,7 +368,8 @@ class _Book:
             formula = rule.formula_for(k, [self.names[p] for p in node.parents], out)
         local = self.n(d)
         shown = f"{formula} = {local}" if formula not in ("", local) else local
-        derivative = f"d {out}/d {a} = {shown}"
+        # ∂, not d: a value may well be called d (micrograd's README has one)
+        derivative = f"∂{out}/∂{a} = {shown}"
         contribution = 0.0 if rule is not None and rule.masks and d == 0.0 else d * g
         after = before + contribution
         total = f"{self.n(before)} + {self.n(contribution)} = " if adds else ""
