@@ -15,7 +15,17 @@ from .anomaly import detect_anomaly
 from .backward import backward, grad, topological_order
 from .grad_mode import is_recording, no_grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .graph import Explanation, Graph, GraphTooLargeError, draw, explain, render, to_dot
+from .graph import (
+    Explanation,
+    Graph,
+    GraphTooLargeError,
+    Walkthrough,
+    draw,
+    explain,
+    render,
+    to_dot,
+    walkthrough,
+)
 from .parse import ExpressionError, parse_expression
 from .rules import Rule, primitive
 from .sums import dot, total
@@ -39,6 +49,7 @@ __all__ = [
     "Rule",
     "Tape",
     "Value",
+    "Walkthrough",
     "backward",
     "detect_anomaly",
     "dot",
@@ -55,4 +66,5 @@ __all__ = [
     "topological_order",
     "total",
     "trace",
+    "walkthrough",
 ]

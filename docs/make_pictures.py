@@ -2,7 +2,8 @@
 
 Run from the repository root:  .venv/bin/python docs/make_pictures.py
 Needs a Graphviz program (`dot` on PATH, or graphviz-pure) and matplotlib:
-pip install 'chainrule[all]'.
+pip install 'chainrule[all]'; the walkthrough's screenshot needs Chromium and Playwright too
+(apt-get install chromium, pip install 'chainrule[browser]').
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 # The README's expression and the hand-built MLP are defined once, in tests/hand_mlp.py.
 from hand_mlp import example, forward, mlp  # found through the path set just above
 
-from autograd import Value, draw
+from autograd import Value, draw, walkthrough
 from nn.cli import main as chainrule
 
 HERE = Path(__file__).resolve().parent
@@ -53,6 +54,24 @@ def small_mlp_loss() -> tuple[Value, list[tuple[str, Value]]]:
     return loss, params
 
 
+def walkthrough_screenshot(path: Path, steps: int = 16) -> Path:
+    """docs/walkthrough.png: the README expression's page in Chromium, ``steps`` steps in."""
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as folder:
+        page_path = walkthrough(example()).save(Path(folder) / "walkthrough.html")
+        chromium = shutil.which("chromium") or "/usr/bin/chromium"
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1000, "height": 600})
+            page.goto(page_path.resolve().as_uri())
+            for _ in range(steps):
+                page.keyboard.press("ArrowRight")
+            page.screenshot(path=str(path))
+            browser.close()
+    return path
+
+
 def main() -> None:
     out, params = saturated_neuron()
     loss, mlp_params = small_mlp_loss()
@@ -68,6 +87,7 @@ def main() -> None:
         if chainrule(["train", "--quiet", "--out", folder]) != 0:
             raise SystemExit("chainrule train failed")
         written.append(Path(shutil.copy(Path(folder) / "decision_boundary.png", HERE)))
+    written.append(walkthrough_screenshot(HERE / "walkthrough.png"))
     for path in written:
         print(f"wrote {path.relative_to(HERE.parent)}")
 

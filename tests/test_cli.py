@@ -8,6 +8,7 @@ import io
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -138,15 +139,38 @@ def test_default_train_writes_the_five_files_and_nothing_else(demo):
         assert label in texts
     grads = [float(t.split()[1]) for t in texts if t.startswith("grad ")]
     assert any(g != 0 for g in grads), "the drawn neuron passes a gradient"
-    assert grads[-1] == 1.0  # d out / d out
     assert neuron in (folder / "neuron.svg").read_text()
 
 
-def test_neuron_svg_gradients_are_the_neurons_own(demo):
-    folder, *_ = demo
+def test_neuron_svg_gradients_are_the_sample_losses_by_default(demo):
+    folder, _, out, _ = demo
+    line = next(t for t in out.splitlines() if "neuron.svg" in t)
+    found = re.search(r"on sample (\d+), with the gradients of that sample's hinge loss", line)
+    assert found, line
+    sample = int(found[1])
     model = nn.load(folder / "model.json")
-    X, _ = nn.datasets.make_moons(100, noise=0.1, seed=0)
+    X, y = nn.datasets.make_moons(100, noise=0.1, seed=0)
     texts = svg_texts(folder / "neuron.svg")
+    k = int(next(t for t in texts if t.startswith("layers.0.neurons.")).rsplit(".", 1)[1])
+    x = [Value(v) for v in X[sample]]
+    nn.hinge_loss([model(x)], [2 * y[sample] - 1]).backward()  # the sample's loss, no L2
+    neuron = model.layers[0].neurons[k]
+    drawn = records(texts)
+    assert drawn["w.0"] == pytest.approx((neuron.w[0].data, neuron.w[0].grad), rel=1e-3)
+    assert drawn["x.1"] == pytest.approx((x[1].data, x[1].grad), rel=1e-3)
+    assert neuron.b is not None  # the MLP's neurons have biases
+    assert drawn["b"][1] == pytest.approx(neuron.b.grad, rel=1e-3) and drawn["b"][1] != 0
+
+
+def test_neuron_svg_gradients_can_be_the_neurons_own(tmp_path):
+    status, out, err = run_main(
+        ["train", "--epochs", 5, "--out", tmp_path, "--quiet", "--neuron-grads", "neuron"]
+    )
+    assert status == 0, err
+    assert "on sample 0, with the gradients of its output (d layers.0.neurons." in out
+    model = nn.load(tmp_path / "model.json")
+    X, _ = nn.datasets.make_moons(100, noise=0.1, seed=0)
+    texts = svg_texts(tmp_path / "neuron.svg")
     k = int(next(t for t in texts if t.startswith("layers.0.neurons.")).rsplit(".", 1)[1])
     neuron = model.layers[0].neurons[k]
     # Every neuron before the drawn one is off (relu passes no gradient) on the first sample.

@@ -1,6 +1,7 @@
 """``chainrule graph``: evaluate a typed expression, backpropagate, draw and explain it.
 
     chainrule graph "tanh(x*w + b)" x=0.5 w=-1.2 b=0.3 -o graph.svg --explain w
+    chainrule graph "tanh(x*w + b)" x=0.5 w=-1.2 b=0.3 --html steps.html
 
 The expression is parsed by ``autograd.parse_expression``, never evaluated by Python:
 only numbers, variable names, ``+ - * / **``, unary minus, parentheses and the engine's
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from autograd import draw, explain, parse_expression
+from autograd import Graph, Walkthrough, draw, explain, parse_expression, walkthrough
 from autograd.parse import FUNCTIONS
 
 from .options import Subcommands, UsageError
@@ -91,6 +92,12 @@ def add_parser(commands: Subcommands) -> argparse.ArgumentParser:
         metavar="NAME",
         help="print the chain rule for the gradient of this variable (may be repeated)",
     )
+    parser.add_argument(
+        "--html",
+        metavar="PAGE.html",
+        help="also write a page that steps through the forward and backward pass, one value "
+        "and one edge at a time (one self-contained file: open it in a browser)",
+    )
     parser.set_defaults(run=run)
     return parser
 
@@ -116,6 +123,8 @@ def run(args: argparse.Namespace) -> int:
         UsageError: a variable given twice, or ``--explain`` of a name not in the expression.
         autograd.ExpressionError: the expression is not allowed or cannot be computed.
         ImportError: drawing .svg or .png needs a Graphviz program (the ``viz`` extra).
+
+    With ``--html PAGE.html`` it also writes ``walkthrough``'s step-by-step page.
 
     Example:
         >>> import os, tempfile
@@ -147,15 +156,26 @@ def run(args: argparse.Namespace) -> int:
             )
     out.backward()
     explanations = [explain(out, parsed.inputs[name]) for name in args.explain]
-    try:
-        path = draw(out).save(args.output)
-    except OSError as e:  # its own message would name the temporary file, not ours
-        raise OSError(f"cannot write {args.output!r}: {e.strerror or e}") from None
+    graph = draw(out)
+    pictures: list[tuple[str, Graph | Walkthrough]] = [(args.output, graph)]
+    if args.html:
+        if not args.html.lower().endswith((".html", ".htm")):
+            raise UsageError(f"--html {args.html}: the page's name must end in .html")
+        page = walkthrough(out)
+        page.html  # noqa: B018 (laid out now: a failure must come before any file is written)
+        pictures.append((args.html, page))
+    written = []
+    for target, picture in pictures:
+        try:
+            written.append(picture.save(target))
+        except OSError as e:  # its own message would name the temporary file, not ours
+            raise OSError(f"cannot write {target!r}: {e.strerror or e}") from None
 
     print(f"{out.label} = {args.expression.strip()} = {_format_number(out.data)}")
     for name, leaf in parsed.inputs.items():
         print(f"d{out.label}/d{name} = {_format_number(leaf.grad)}")
-    print(f"wrote {path}")
+    for path in written:
+        print(f"wrote {path}")
     for explanation in explanations:
         print()
         print(explanation)

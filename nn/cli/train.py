@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from autograd import Graph, Value, dot, draw, no_grad, trace
+from autograd import Graph, Value, Walkthrough, dot, draw, no_grad, trace, walkthrough
 from autograd._files import write_atomic
 from autograd.graph import render
 
@@ -231,6 +231,19 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
     _add_training_options(parser)
     add = parser.add_argument
     add("--out", type=folder, default="runs/demo", help="output folder (default: runs/demo)")
+    add(
+        "--neuron-grads",
+        choices=["loss", "neuron"],
+        default="loss",
+        help="the gradients neuron.svg shows: of one sample's loss, backpropagated through "
+        "the network (loss, the default: what training follows), or of the neuron's own "
+        "output (neuron)",
+    )
+    add(
+        "--html",
+        action="store_true",
+        help="also write neuron.html: the same neuron's forward and backward pass, step by step",
+    )
     add("--quiet", action="store_true", help="print only the results: no plan, no progress bar")
 
 
@@ -335,7 +348,8 @@ def add_parser(commands: Subcommands) -> argparse.ArgumentParser:
         help="train an MLP on a toy dataset and save plots, metrics and the model",
         description="Train an MLP on a toy 2-D dataset. With no options: micrograd's demo "
         "(two moons, MLP 2-16-16-1, hinge loss + L2, SGD), which reaches 100% accuracy. "
-        "Writes metrics.json, loss.png, decision_boundary.png, model.json and neuron.svg.",
+        "Writes metrics.json, loss.png, decision_boundary.png, model.json and neuron.svg "
+        "(and neuron.html with --html).",
     )
     _add_options(parser)
     parser.set_defaults(run=run)
@@ -480,31 +494,71 @@ def _tape_scores(model: MLP) -> Callable[[list[list[float]]], list[Any]]:
     return scores
 
 
-def _neuron_graph(trained: _Trained) -> tuple[str, Graph]:
-    """A first-layer neuron's computation on the first sample, after its backward pass.
+@dataclass
+class _NeuronPicture:
+    """One first-layer neuron on one sample, after a backward pass (``_neuron_picture``)."""
 
-    The first neuron through which a gradient flows on that sample is drawn (a ReLU
-    that is off passes none, and a picture of zeros teaches little); the first neuron
-    if none does. Returns the neuron's name and the drawing.
+    name: str  # layers.0.neurons.k
+    sample: int  # which training point
+    grads_of: str  # what the gradients are of, for the captions
+    graph: Graph  # for neuron.svg
+    page: Walkthrough | None  # for neuron.html, if asked for
+
+    def caption(self, what: str) -> str:
+        return f"{what} neuron {self.name} on sample {self.sample}, {self.grads_of}".lstrip()
+
+
+def _neuron_picture(
+    plan: TrainingPlan, trained: _Trained, grads: str, html: bool
+) -> _NeuronPicture:
+    """A first-layer neuron on one sample, with the gradients of ``grads``: "loss" (that
+    sample's loss, backpropagated through the whole network: what training follows) or
+    "neuron" (the neuron's own output: d neuron / d value).
+
+    The first sample and neuron through which a gradient flows are drawn (a ReLU that
+    is off passes none, a sample the hinge loss is happy with neither, and a picture of
+    zeros teaches little); sample 0 and neuron 0 if none does. Leaves the model's
+    gradients as training left them (zero).
     """
     model = trained.model
-    x = [Value(v, label=f"x.{i}") for i, v in enumerate(trained.X[0])]
     neurons = model.layers[0].neurons
-    for k in [*range(len(neurons)), 0]:
-        neuron = neurons[k]
+    spec = LOSSES[plan.loss]
+    candidates = [(i, k) for i in range(len(trained.X)) for k in range(len(neurons))]
+    if grads == "neuron":
+        candidates = [(0, k) for k in range(len(neurons))]
+    for i, k in [*candidates, (0, 0)]:
+        x = [Value(v, label=f"x.{j}") for j, v in enumerate(trained.X[i])]
         model.zero_grad()
-        out = neuron(x)
-        out.label = name = f"layers.0.neurons.{k}"
-        out.backward()
-        if any(p.grad != 0.0 for p in neuron.parameters()):
+        outs = model.layers[0](x)
+        if grads == "neuron":
+            outs[k].backward()
+        else:
+            h: list[Value] = outs
+            for layer in model.layers[1:]:
+                h = layer(h)
+            label = trained.labels[i]
+            target = (2 * label - 1) if spec.signed else label
+            spec.function([h[0] if len(h) == 1 else h], [target]).backward()
+        if any(p.grad != 0.0 for p in neurons[k].parameters()):
             break
-    graph = draw(out, params=neuron.named_parameters())
-    model.zero_grad()  # leave the model as training left it
-    return name, graph
+    out = outs[k]
+    out.label = name = f"layers.0.neurons.{k}"
+    if grads == "neuron":
+        grads_of = f"with the gradients of its output (d {name} / d value)"
+    else:
+        grads_of = f"with the gradients of that sample's {plan.loss} loss (d loss / d value)"
+    params = neurons[k].named_parameters()
+    graph = draw(out, params=params)
+    # The page walks the neuron's own graph; starting it from out.grad gives the loss's.
+    page = walkthrough(out, params=params, upstream=out.grad) if html else None
+    model.zero_grad()  # after drawing: the drawing and the page hold their numbers already
+    return _NeuronPicture(name, i, grads_of, graph, page)
 
 
-def _write_outputs(plan: TrainingPlan, trained: _Trained, folder: Path) -> list[tuple[Path, str]]:
-    """Write the five files; returns (path, what it holds) pairs."""
+def _write_outputs(
+    plan: TrainingPlan, trained: _Trained, folder: Path, neuron_grads: str, html: bool
+) -> list[tuple[Path, str]]:
+    """Write the five files (six with ``html``); returns (path, what it holds) pairs."""
     metrics = {"config": asdict(plan), "history": trained.history, "final": trained.final}
     names = ("metrics.json", "loss.png", "decision_boundary.png", "model.json", "neuron.svg")
     paths = {name: folder / name for name in names}
@@ -519,14 +573,19 @@ def _write_outputs(plan: TrainingPlan, trained: _Trained, folder: Path) -> list[
     figure = plots.decision_boundary_figure(scores, trained.X, trained.labels, title=title)
     plots.save_figure(figure, paths["decision_boundary.png"])
     save(model, paths["model.json"], trained.optimizer)
-    neuron, graph = _neuron_graph(trained)
-    graph.save(paths["neuron.svg"])
+    neuron = _neuron_picture(plan, trained, neuron_grads, html)
+    neuron.graph.save(paths["neuron.svg"])
+    pages = []
+    if neuron.page is not None:
+        page = neuron.page.save(folder / "neuron.html")
+        pages = [(page, "the same neuron's forward and backward pass, step by step")]
     return [
         (paths["metrics.json"], "loss, accuracy and learning rate per epoch"),
         (paths["loss.png"], "the loss and accuracy curves"),
         (paths["decision_boundary.png"], "the data over the model's decision regions"),
         (paths["model.json"], f"the trained model: nn.load({str(paths['model.json'])!r})"),
-        (paths["neuron.svg"], f"neuron {neuron} on the first sample, with gradients"),
+        (paths["neuron.svg"], neuron.caption("")),
+        *pages,
     ]
 
 
@@ -565,7 +624,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(plan.describe(), flush=True)
     trained = _train(plan, progress)
-    files = _write_outputs(plan, trained, folder)
+    files = _write_outputs(plan, trained, folder, args.neuron_grads, args.html)
     final = trained.final
     print(f"training accuracy {100 * final['accuracy']:.1f}%, loss {final['loss']:.4g}")
     print(f"wrote {len(files)} files to {os.fspath(folder)}{os.sep}")
