@@ -87,6 +87,21 @@ from autograd import draw
 draw(L)
 """),
     md("""
+## `walkthrough`: backprop, step by step
+
+`walkthrough(L)` steps through the same graph: the forward pass value by value, then the
+backward pass edge by edge, each local derivative times the gradient coming in. Click the
+page and use the arrow keys (Home and End jump, Space plays). `page.save("L.html")`
+writes it as one file that opens in any browser, offline.
+"""),
+    code("""
+from autograd import walkthrough
+
+page = walkthrough(L)
+assert page.steps[2].text == "e = a * b = 2 * -3 = -6"
+page
+"""),
+    md("""
 ## A neuron
 
 micrograd's classic neuron: $o = \\tanh(x_1 w_1 + x_2 w_2 + b)$, with the bias chosen
@@ -303,6 +318,19 @@ $0.59 \cdot 0.41 \cdot 0.9 \cdot (-0.0376) = -0.0082$.
     code("""
 L.backward()
 draw(L, params=list(w.items()))
+"""),
+    md(r"""
+The same backward pass, one edge at a time: each step multiplies a local derivative by
+the gradient arriving from above, as the $\delta$s above do. Step through it and check
+each number against the article's.
+"""),
+    code("""
+from autograd import walkthrough
+
+page = walkthrough(L, params=list(w.items()))
+backward_steps = [step for step in page.steps if step.phase == "backward"]
+assert backward_steps[-1].grad == f"grad {float(format(backward_steps[-1].node.grad, '.4g')):g}"
+page
 """),
     md(r"""
 ## 4. Updating the weights
