@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hand_mlp import demo_loss, example, forward, mlp
 
-from autograd import GraphTooLargeError, Value, dot, to_dot, topological_order, total
+from autograd import GraphTooLargeError, Value, dot, explain, to_dot, topological_order, total
 
 NODE = re.compile(r"^\s*(\w+) \[(.*)\];$")
 EDGE = re.compile(r"^\s*(\w+) -> (\w+)(?: \[(.*)\])?;$")
@@ -112,6 +112,32 @@ def test_same_graph_same_bytes_across_processes():
     assert outs[0].decode() == to_dot(example(), grad_colors=True)
 
 
+def unlabelled_graphs():
+    """(output, params, inputs) of graphs whose intermediates have no labels."""
+    x, w, b = Value(0.5, label="x"), Value(-1.2, label="w"), Value(0.3, label="b")
+    yield (x * w + b).tanh(), None, [x, w, b]
+    u = Value(3.0)  # no label either: named t<k> like the rest
+    yield (u * u + u).exp() * 0.5, None, [u]
+    out, params = small_model()
+    yield (out - 1.0) ** 2, params, [v for _, v in params][:3]
+
+
+@pytest.mark.parametrize("case", range(3))
+def test_every_node_has_the_name_explain_gives_it(case):
+    out, params, inputs = list(unlabelled_graphs())[case]
+    out.backward()
+    nodes, _, _ = parse(to_dot(out, params=params))
+    order = topological_order(out)
+    titles = {node: fields(nodes[f"v{i}"])[0] for i, node in enumerate(order)}
+    assert all(titles.values())  # every value record has a title
+    assert len(set(titles.values())) == len(order)  # and no two share one
+    for x in inputs:
+        e = explain(out, x, params=params)
+        assert e.paths
+        for path in e.paths:
+            assert [titles[n] for n in path.nodes] == [e.name(n) for n in path.nodes]
+
+
 def test_a_repeated_operand_keeps_both_edges():
     x = Value(3.0, label="x")
     _nodes, edges, _ = parse(to_dot(x * x))
@@ -194,7 +220,8 @@ def test_gradient_colours_follow_log_grad():
     color = {fields(v)[0]: v["fillcolor"] for v in nodes.values() if v["class"] != "op"}
     assert color["x"] == PALETTE[0]  # the smallest |grad|: log10 = -6
     assert color["y"] == PALETTE[-1]  # log10 1 = 0 is 90% of the way from -6 to log10 5
-    assert color["data 0"] == PALETTE[-1]  # the largest, 5
+    constant = f"t{topological_order(z).index(z.parents[1].parents[0])}"
+    assert color[constant] == PALETTE[-1]  # the largest, 5
     assert color["dead"] == "#d9d9d9"  # grad 0: nothing flows
     assert "log10 |grad| from -6 (dark) to 0.699 (bright)" in src
     # an edge is coloured by the gradient flowing along it

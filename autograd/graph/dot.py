@@ -1,8 +1,10 @@
 """Computation graphs as Graphviz DOT text (no Graphviz program needed).
 
-Each value is a record ``label | data | grad``; each op is a small node between the values
-it combines and the value it makes. Node ids come from the topological order (``v12`` is
-the 13th node emitted), never from ``id()``, so one graph gives the same bytes on every run.
+Each value is a record ``name | data | grad``; each op is a small node between the values
+it combines and the value it makes. The name is the one ``explain`` uses (``_names``): the
+parameter's name, else the label, else ``t<k>`` for ``v<k>``. Node ids come from the
+topological order (``v12`` is the 13th node emitted), never from ``id()``, so one graph
+gives the same bytes on every run.
 Everything here walks the graph with explicit loops: any depth works.
 """
 
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 
 from ..backward import topological_order
 from ..value import Value
-from ._names import param_names
+from ._names import node_names, param_names
 
 __all__ = ["GraphTooLargeError", "to_dot"]
 
@@ -278,7 +280,9 @@ class _DotWriter:
         self.order = order
         self.index = {node: i for i, node in enumerate(order)}
         self.root = order[-1]
-        self.names = names
+        self.names = names  # the parameters' names
+        # every node's title, the name explain and the step-by-step page give it too
+        self.titles = node_names(order, names)
         self.digits = digits
         self.show_grad = show_grad
         self.keep: set[Value] | None = None  # None: every node is drawn
@@ -348,8 +352,7 @@ class _DotWriter:
     def value_line(self, node: Value, colors: bool) -> str:
         i = self.index[node]
         kind = self.kind(node)
-        title = self.names.get(node, node.label)
-        fields = [_field(title)] if title else []
+        fields = [_field(self.titles[node])]
         fields.append(f"data {_num(node.data, self.digits)}")
         if self.show_grad:
             fields.append(f"grad {_num(node.grad, self.digits)}")
