@@ -485,3 +485,18 @@ def test_nn_models_cluster_and_collapse_by_their_parameter_names():
     full = parse(to_dot(loss, params=model.named_parameters(), cluster=True))
     named = [fields(v)[0] for v in full[0].values() if v["class"] == "param"]
     assert sorted(named) == sorted(name for name, _ in model.named_parameters())
+
+
+@pytest.mark.parametrize(("cluster", "rankdir"), [(True, "LR"), (True, "TB"), (False, "LR")])
+def test_collapse_pins_each_layers_neurons_in_parameter_order(cluster, rankdir):
+    out, params = small_model()
+    src = to_dot(out, params=params, collapse=True, cluster=cluster, rankdir=rankdir)
+    nodes, _, _ = parse(src)
+    ids = {v["label"].split("\\n")[0]: k for k, v in nodes.items() if v["class"] == "neuron"}
+    pinned = [line for line in src.splitlines() if "rank=same" in line]
+    chains = [line.split("; ")[1].split(" [")[0] for line in pinned]
+    first = f"{ids['layers.0.neurons.0']}->{ids['layers.0.neurons.1']}"
+    # in a layer's box of a left-to-right drawing the chain runs backwards (see dot.py)
+    backwards = cluster and rankdir == "LR"
+    assert chains == ["->".join(first.split("->")[::-1]) if backwards else first]
+    assert ("remincross=false" in src) == cluster

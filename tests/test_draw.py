@@ -2,8 +2,11 @@
 
 import doctest
 import os
+import shutil
 import stat
+import subprocess
 import sys
+import sysconfig
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -17,6 +20,30 @@ SVG = "{http://www.w3.org/2000/svg}"
 needs_renderer = pytest.mark.skipif(
     render_module.find_renderer() is None, reason="no Graphviz program (pip install graphviz-pure)"
 )
+
+
+def renderers() -> list:
+    """Each Graphviz program installed here (dot, graphviz-pure), or a skip mark for it."""
+    scripts = os.pathsep.join([sysconfig.get_path("scripts"), os.path.dirname(sys.executable)])
+    pure = shutil.which("graphviz-pure", path=scripts)
+    found = {"dot": shutil.which("dot"), "graphviz-pure": pure}
+    return [
+        pytest.param(path, id=name, marks=[] if path else pytest.mark.skip(f"{name} not installed"))
+        for name, path in found.items()
+    ]
+
+
+def render_with(program: str, source: str) -> str:
+    return subprocess.run(
+        [program, "-Tsvg"], input=source.encode(), capture_output=True, check=True, timeout=120
+    ).stdout.decode()
+
+
+@pytest.fixture(scope="module")
+def demo():
+    loss, params = demo_loss()  # micrograd's demo, 16 neurons a layer: the order showed there
+    loss.backward()
+    return loss, params
 
 
 def svg_parts(svg: str):
@@ -211,3 +238,24 @@ def test_docstring_examples():
     for module in (draw_module, render_module):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0
+
+
+# --- what the layout makes of it ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("program", renderers())
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+@pytest.mark.parametrize("cluster", [True, False])
+def test_collapsed_neurons_are_drawn_in_their_order(program, rankdir, cluster, demo):
+    loss, params = demo
+    src = to_dot(loss, params=params, collapse=True, cluster=cluster, rankdir=rankdir)
+    root = ET.fromstring(render_with(program, src))
+    across = "y" if rankdir == "LR" else "x"  # the axis along a rank: down, or to the right
+    place = {}
+    for g in root.iter(f"{SVG}g"):
+        texts = list(g.iter(f"{SVG}text"))
+        if "neuron" in g.get("class", "").split():
+            place[texts[0].text] = float(texts[0].get(across))
+    for layer in (0, 1):
+        names = sorted((n for n in place if n.startswith(f"layers.{layer}.")), key=place.get)
+        assert names == [f"layers.{layer}.neurons.{k}" for k in range(16)]

@@ -142,6 +142,8 @@ def to_dot(
     head = [
         "digraph chainrule {",
         f'  graph [rankdir={rankdir}, fontname="Helvetica", fontsize=11'
+        # a second crossing pass would undo the neurons' order in the layers' boxes
+        + (", remincross=false" if collapse and cluster else "")
         + (f', label="{_quote(" / ".join(notes))}", labelloc=b' if notes else "")
         + "];",
         '  node [fontname="Helvetica", fontsize=11];',
@@ -553,6 +555,11 @@ class _DotWriter:
             body.append(self.box_line(f"g{g}", "neuron", lines, tally.max_grad[g], colors))
         if cluster:
             body = self.layer_clusters(tally.used, body)
+        else:
+            layers: dict[str, list[int]] = {}
+            for g in tally.used:
+                layers.setdefault(_layer_key(self.groups[g]), []).append(g)
+            body += [_in_order(gs, "  ") for key, gs in layers.items() if key and len(gs) > 1]
         if tally.only:
             neurons = len({self.group_of[q] for q in tally.only_reads} - {_NONE})
             lines = [
@@ -623,17 +630,23 @@ class _DotWriter:
 
     def layer_clusters(self, used: list[int], group_lines: list[str]) -> list[str]:
         """The collapsed neuron nodes (one line each, in ``used`` order) boxed per layer."""
-        layers: dict[str, list[str]] = {}
+        layers: dict[str, list[tuple[int, str]]] = {}
         for g, line in zip(used, group_lines, strict=True):
-            layers.setdefault(_layer_key(self.groups[g]), []).append(line)
+            layers.setdefault(_layer_key(self.groups[g]), []).append((g, line))
         body: list[str] = []
-        for li, (layer, lines) in enumerate(layers.items()):
+        for li, (layer, members) in enumerate(layers.items()):
             if not layer:
-                body.extend(lines)
+                body.extend(line for _, line in members)
                 continue
             body.append(f"  subgraph cluster_L{li} {{")
             body.append(f'    label="{_quote(layer)}"; style="rounded"; color="#999999";')
-            body.extend("  " + line for line in lines)
+            body.extend("  " + line for _, line in members)
+            if len(members) > 1:
+                # Inside a cluster of a left-to-right drawing the chain must run backwards
+                # to come out first on top (dot 2.43 and graphviz-pure 0.2.2 alike, with
+                # remincross=false; tests/test_draw.py checks the rendered order).
+                groups = [g for g, _ in members]
+                body.append(_in_order(groups[::-1] if self.rankdir == "LR" else groups, "    "))
             body.append("  }")
         return body
 
@@ -641,6 +654,16 @@ class _DotWriter:
         if not (src.startswith("g") and dst.startswith("g")):
             return False
         return _layer_key(self.groups[int(src[1:])]) == _layer_key(self.groups[int(dst[1:])])
+
+
+def _in_order(groups: list[int], indent: str) -> str:
+    """One layer's neuron nodes in one rank, in the order given: invisible edges between
+    nodes of one rank fix their order, which the layout would otherwise choose freely
+    (every order of a fully connected layer crosses as many edges). One line, not edge
+    lines, and ``->`` without spaces: counting " -> " (as ``Graph``'s repr does) counts
+    the drawn edges only."""
+    chain = "->".join(f"g{g}" for g in groups)
+    return f'{indent}{{ rank=same; {chain} [style="invis"]; }}'
 
 
 def _max_abs(best: float, g: float) -> float:
