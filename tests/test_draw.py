@@ -22,7 +22,7 @@ needs_renderer = pytest.mark.skipif(
 )
 
 
-def renderers() -> list:
+def renderers() -> list[object]:
     """Each Graphviz program installed here (dot, graphviz-pure), or a skip mark for it."""
     scripts = os.pathsep.join([sysconfig.get_path("scripts"), os.path.dirname(sys.executable)])
     pure = shutil.which("graphviz-pure", path=scripts)
@@ -251,11 +251,11 @@ def test_collapsed_neurons_are_drawn_in_their_order(program, rankdir, cluster, d
     src = to_dot(loss, params=params, collapse=True, cluster=cluster, rankdir=rankdir)
     root = ET.fromstring(render_with(program, src))
     across = "y" if rankdir == "LR" else "x"  # the axis along a rank: down, or to the right
-    place = {}
+    place: dict[str, float] = {}
     for g in root.iter(f"{SVG}g"):
         texts = list(g.iter(f"{SVG}text"))
         if "neuron" in g.get("class", "").split():
-            place[texts[0].text] = float(texts[0].get(across))
+            place[texts[0].text or ""] = float(texts[0].get(across, "nan"))
     for layer in (0, 1):
         names = sorted((n for n in place if n.startswith(f"layers.{layer}.")), key=place.get)
         assert names == [f"layers.{layer}.neurons.{k}" for k in range(16)]
