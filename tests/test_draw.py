@@ -257,5 +257,6 @@ def test_collapsed_neurons_are_drawn_in_their_order(program, rankdir, cluster, d
         if "neuron" in g.get("class", "").split():
             place[texts[0].text or ""] = float(texts[0].get(across, "nan"))
     for layer in (0, 1):
-        names = sorted((n for n in place if n.startswith(f"layers.{layer}.")), key=place.get)
+        names = [n for n in place if n.startswith(f"layers.{layer}.")]
+        names.sort(key=lambda n: place[n])
         assert names == [f"layers.{layer}.neurons.{k}" for k in range(16)]
