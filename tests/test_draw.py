@@ -2,6 +2,7 @@
 
 import doctest
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -260,3 +261,65 @@ def test_collapsed_neurons_are_drawn_in_their_order(program, rankdir, cluster, d
         names = [n for n in place if n.startswith(f"layers.{layer}.")]
         names.sort(key=lambda n: place[n])
         assert names == [f"layers.{layer}.neurons.{k}" for k in range(16)]
+
+
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
+
+
+def dejavu_sans():
+    """DejaVuSans.ttf (matplotlib ships it; Linux has it in /usr/share/fonts), or a skip."""
+    ImageFont = pytest.importorskip("PIL.ImageFont")
+    matplotlib = pytest.importorskip("matplotlib")
+    for path in (
+        os.path.join(matplotlib.get_data_path(), "fonts", "ttf", "DejaVuSans.ttf"),
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    ):
+        if os.path.exists(path):
+            return lambda size: ImageFont.truetype(path, size)
+    pytest.skip("no DejaVuSans.ttf")
+
+
+def spills(svg: str, font) -> list[tuple[str, float]]:
+    """(text, points beyond its node's outline) for each text wider than its node."""
+    out = []
+    for g in ET.fromstring(svg).iter(f"{SVG}g"):
+        if "node" not in g.get("class", "").split():
+            continue
+        xs: list[float] = []
+        for shape in g:
+            tag = shape.tag.removeprefix(SVG)
+            if tag in ("polygon", "polyline"):
+                xs += [float(p.split(",")[0]) for p in shape.get("points", "").split()]
+            elif tag == "path":
+                xs += [float(n) for n in NUMBER.findall(shape.get("d", ""))][0::2]
+            elif tag == "ellipse":
+                cx, rx = float(shape.get("cx", "0")), float(shape.get("rx", "0"))
+                xs += [cx - rx, cx + rx]
+        assert xs, ET.tostring(g)
+        for text in g.iter(f"{SVG}text"):
+            assert (text.get("font-family") or "").startswith("DejaVu Sans")
+            width = font(float(text.get("font-size", "0"))).getlength(text.text or "")
+            x = float(text.get("x", "0"))
+            left = {"middle": x - width / 2, "start": x, "end": x - width}[
+                text.get("text-anchor", "start")
+            ]
+            beyond = max(min(xs) - left, left + width - max(xs))
+            if beyond > 1.0:  # points; a renderer rounds its measures
+                out.append((text.text or "", round(beyond, 1)))
+    return out
+
+
+@pytest.mark.parametrize("program", renderers())
+def test_labels_fit_their_boxes_in_dejavu_sans(program, demo):
+    font = dejavu_sans()
+    loss, params = demo
+    saturated = (Value(1.8) * 2.0 + Value(-1.2) * -1.5 + 0.4).tanh()
+    saturated.backward()
+    sources = [
+        to_dot(example()),
+        to_dot(saturated, grad_colors=True),
+        to_dot(loss, params=params, collapse=True, cluster=True, grad_colors=True),
+        to_dot(loss, params=params, collapse=True, rankdir="TB"),
+    ]
+    for src in sources:
+        assert spills(render_with(program, src), font) == []

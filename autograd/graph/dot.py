@@ -141,13 +141,13 @@ def to_dot(
         notes.append(writer.legend())
     head = [
         "digraph chainrule {",
-        f'  graph [rankdir={rankdir}, fontname="Helvetica", fontsize=11'
+        f'  graph [rankdir={rankdir}, fontname="DejaVu Sans", fontsize=11'
         # a second crossing pass would undo the neurons' order in the layers' boxes
         + (", remincross=false" if collapse and cluster else "")
         + (f', label="{_quote(" / ".join(notes))}", labelloc=b' if notes else "")
         + "];",
-        '  node [fontname="Helvetica", fontsize=11];',
-        "  edge [arrowsize=0.6];",
+        '  node [fontname="DejaVu Sans", fontsize=11];',
+        '  edge [fontname="DejaVu Sans", fontsize=11, arrowsize=0.6];',
     ]
     return "\n".join([*head, *lines, "}"]) + "\n"
 
