@@ -223,7 +223,7 @@ def test_gradient_colours_follow_log_grad():
     constant = f"t{topological_order(z).index(z.parents[1].parents[0])}"
     assert color[constant] == PALETTE[-1]  # the largest, 5
     assert color["dead"] == "#d9d9d9"  # grad 0: nothing flows
-    assert "log10 |grad| from -6 (dark) to 0.699 (bright)" in src
+    assert "|grad| 1e-06 or less (dark) to 5 or more (bright), log scale" in src
     # an edge is coloured by the gradient flowing along it
     x_id = next(k for k, v in nodes.items() if v["label"].startswith("{ x "))
     dead_id = next(k for k, v in nodes.items() if v["label"].startswith("{ dead "))
@@ -500,3 +500,28 @@ def test_collapse_pins_each_layers_neurons_in_parameter_order(cluster, rankdir):
     backwards = cluster and rankdir == "LR"
     assert chains == ["->".join(first.split("->")[::-1]) if backwards else first]
     assert ("remincross=false" in src) == cluster
+
+
+def test_gradient_colours_spread_over_the_graphs_own_range():
+    xs = [Value(1.0, label=f"x{k}") for k in range(40)]
+    terms = [x * 10.0 ** (-k / 10) for k, x in enumerate(xs)]  # |grad| 1 down to 1e-3.9
+    terms.append(xs[0] * 1e30)  # one exploding gradient must not darken all the others
+    loss = total(terms)
+    loss.backward()
+    nodes, _, _ = parse(to_dot(loss, grad_colors=True))
+    color = {fields(v)[0]: v["fillcolor"] for v in nodes.values() if v["class"] != "op"}
+    assert color["x0"] == PALETTE[-1]  # 1e30: beyond the 95th percentile, the end colour
+    assert {color[f"x{k}"] for k in range(1, 40)} == set(PALETTE)  # the rest use them all
+
+
+def test_gradient_colours_of_a_real_net_show_contrast():
+    loss, params = demo_loss()  # micrograd's demo MLP 2-16-16-1
+    loss.backward()
+    src = to_dot(loss, params=params, collapse=True, cluster=True, grad_colors=True)
+    nodes, _, _ = parse(src)
+    fills = [v["fillcolor"] for v in nodes.values() if v["class"] == "neuron"]
+    assert len(set(fills)) >= 6  # of the 8 colours
+    assert max(fills.count(c) for c in fills) <= len(fills) // 3  # none takes most neurons
+    assert PALETTE[0] in fills  # the dark end is used
+    legend = re.search(r"colour: \|grad\| (\S+) or less \(dark\) to (\S+) or more", src)
+    assert legend is not None and float(legend[1]) < float(legend[2]) / 10

@@ -71,7 +71,9 @@ def to_dot(
         digits: significant digits of the numbers shown.
         grad_colors: colour nodes and edges by log10 |grad| (dark = small, bright =
             large, grey = exactly 0, red = inf or nan), to see vanishing and exploding
-            gradients. An edge is coloured by the gradient flowing along it.
+            gradients. An edge is coloured by the gradient flowing along it. The colours
+            span the 5th to 95th percentile of the graph's own nonzero |grad| (beyond
+            them, the end colours); the label under the picture gives both ends.
         depth: draw only values at most this many steps from ``root`` (0: the root
             alone). Ops whose inputs are cut off are drawn dashed.
         max_nodes: raise ``GraphTooLargeError`` rather than draw more values than this.
@@ -399,9 +401,12 @@ class _DotWriter:
     # colours ---------------------------------------------------------------------------
 
     def set_scale(self, grads: Iterable[float]) -> None:
-        logs = [math.log10(abs(g)) for g in grads if g != 0 and math.isfinite(g)]
+        """Spread the palette over the 5th to 95th percentile of log10 |grad| (nonzero,
+        finite) in this graph: a few extreme gradients would otherwise squeeze all the
+        others into one or two colours. Gradients beyond either end get the end colour."""
+        logs = sorted(math.log10(abs(g)) for g in grads if g != 0 and math.isfinite(g))
         if logs:
-            self.lo, self.hi = min(logs), max(logs)
+            self.lo, self.hi = _percentile(logs, 0.05), _percentile(logs, 0.95)
 
     def color(self, g: float) -> str:
         if g == 0:
@@ -417,9 +422,11 @@ class _DotWriter:
         return "white" if fill in _PALETTE[:4] or fill == _NOT_FINITE else None
 
     def legend(self) -> str:
+        lo, hi = _num(10**self.lo, 2), _num(10**self.hi, 2)
         return (
-            f"colour: log10 |grad| from {self.lo:.3g} (dark) to {self.hi:.3g} (bright); "
-            "grey: grad 0; red: inf or nan"
+            f"colour: |grad| {lo} or less (dark) to {hi} or more (bright), log scale "
+            "(5th to 95th percentile of this graph's nonzero |grad|); grey: grad 0; "
+            "red: inf or nan"
         )
 
     def edge_attrs(self, flow: float | None) -> str:
@@ -654,6 +661,15 @@ class _DotWriter:
         if not (src.startswith("g") and dst.startswith("g")):
             return False
         return _layer_key(self.groups[int(src[1:])]) == _layer_key(self.groups[int(dst[1:])])
+
+
+def _percentile(ordered: list[float], q: float) -> float:
+    """The ``q`` quantile of sorted numbers, interpolating between neighbours."""
+    at = q * (len(ordered) - 1)
+    i = min(int(at), len(ordered) - 2) if len(ordered) > 1 else 0
+    if len(ordered) == 1:
+        return ordered[0]
+    return ordered[i] + (at - i) * (ordered[i + 1] - ordered[i])
 
 
 def _in_order(groups: list[int], indent: str) -> str:
