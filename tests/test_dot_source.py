@@ -525,3 +525,31 @@ def test_gradient_colours_of_a_real_net_show_contrast():
     assert PALETTE[0] in fills  # the dark end is used
     legend = re.search(r"colour: \|grad\| (\S+) or less \(dark\) to (\S+) or more", src)
     assert legend is not None and float(legend[1]) < float(legend[2]) / 10
+
+
+def test_rounding_noise_next_to_zero_reads_as_zero_with_the_exact_value_in_a_tooltip():
+    a, b, c = Value(0.1, label="a"), Value(0.2, label="b"), Value(0.3, label="c")
+    noise = (a + b) - c  # 5.55e-17, not 0, in floats
+    noise.label = "noise"
+    tiny = Value(1e-13, label="tiny") * 1.0  # small but exact: a product has no cancellation
+    tiny.label = "tiny_product"
+    x = Value(2.0, label="x")
+    cancels = x * 0.1 + x * 0.2 - x * 0.3  # x's grad: 0.1 + 0.2 - 0.3
+    out = noise + tiny + cancels
+    out.backward()
+    nodes, _, _ = parse(to_dot(out))
+    by_title = {fields(v)[0]: v for k, v in nodes.items() if k.startswith("v")}
+    assert fields(by_title["noise"])[1:] == ["data ≈0", "grad 1"]
+    assert by_title["noise"]["tooltip"] == f"exact data {noise.data!r}"
+    assert noise.data != 0 and float(by_title["noise"]["tooltip"].split()[-1]) == noise.data
+    assert fields(by_title["x"])[1:] == ["data 2", "grad ≈0"]
+    assert by_title["x"]["tooltip"] == f"exact grad {x.grad!r}" and x.grad != 0
+    assert fields(by_title["tiny_product"])[1] == "data 1e-13"
+    assert fields(by_title["tiny"])[1] == "data 1e-13"  # a leaf is what was typed
+    assert "tooltip" not in by_title["tiny_product"] and "tooltip" not in by_title["c"]
+    # 1e-12 of the operands is the line: just above it, the number shows
+    y = Value(1.0, label="y")
+    near = (y + 2e-12) - y
+    near.label = "near"
+    nodes, _, _ = parse(to_dot(near))
+    assert [fields(v)[1] for v in nodes.values() if v.get("class") == "output"] == ["data 2e-12"]

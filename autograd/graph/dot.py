@@ -30,7 +30,12 @@ _PALETTE = (
 )  # fmt: skip
 _NO_FLOW = "#d9d9d9"  # grad exactly 0: nothing flows through this node
 _NOT_FINITE = "#e31a1c"  # grad inf or nan
-_LEAF_SUMMARY_AT = 12  # collapsed drawings merge more ungrouped leaves than this into one node
+_LEAF_SUMMARY_AT = 12
+# A number shows as ≈0 when it is at most this fraction of the terms it was made from: a
+# value's data, of |local derivative * operand| (how far a relative error in an operand
+# moves it: 0.1 + 0.2 - 0.3 is ≈0, but 1e-13 * 1.0 is exact); a grad, of the gradients it
+# sums. Float rounding leaves about 1e-16 of them; the exact value is in the tooltip.
+_NOISE = 1e-12  # collapsed drawings merge more ungrouped leaves than this into one node
 
 # Groups besides the neurons (0, 1, ...): in no group, and computed from parameters alone.
 _NONE = -1
@@ -67,7 +72,11 @@ def to_dot(
             ``collapse`` (``layers.0.neurons.1.w.0`` is in neuron ``layers.0.neurons.1``
             of layer ``layers.0``: the name up to its last non-numeric part).
         rankdir: "LR" (left to right) or "TB" (top to bottom).
-        show_grad: show each value's ``.grad`` next to its data.
+        show_grad: show each value's ``.grad`` next to its data. A data or grad that
+            is rounding noise next to zero shows as ``≈0``, its exact value in the
+            node's tooltip: nonzero, and at most 1e-12 of the largest term it was made
+            from (for data, |local derivative * operand|; for a grad, the gradients it
+            sums). So ``(0.1 + 0.2) - 0.3`` reads ``data ≈0``; a leaf shows as given.
         digits: significant digits of the numbers shown.
         grad_colors: colour nodes and edges by log10 |grad| (dark = small, bright =
             large, grey = exactly 0, red = inf or nan), to see vanishing and exploding
@@ -287,6 +296,11 @@ class _DotWriter:
         self.names = names  # the parameters' names
         # every node's title, the name explain and the step-by-step page give it too
         self.titles = node_names(order, names)
+        # what each node's grad is the sum of: the gradient along each edge out of it
+        self.grad_terms: dict[Value, list[float]] = {}
+        for node in order:
+            for parent, d in zip(node.parents, node.local_grads, strict=True):
+                self.grad_terms.setdefault(parent, []).append(d * node.grad)
         self.digits = digits
         self.show_grad = show_grad
         self.keep: set[Value] | None = None  # None: every node is drawn
@@ -357,9 +371,14 @@ class _DotWriter:
         i = self.index[node]
         kind = self.kind(node)
         fields = [_field(self.titles[node])]
-        fields.append(f"data {_num(node.data, self.digits)}")
+        operands = (d * p.data for p, d in zip(node.parents, node.local_grads, strict=True))
+        data = self.number("data", node.data, operands)
+        fields.append(data)
+        exact = [f"data {node.data!r}"] if "≈" in data else []
         if self.show_grad:
-            fields.append(f"grad {_num(node.grad, self.digits)}")
+            grad = self.number("grad", node.grad, self.grad_terms.get(node, ()))
+            fields.append(grad)
+            exact += [f"grad {node.grad!r}"] if "≈" in grad else []
         fill = self.color(node.grad) if colors else _FILL[kind]
         style = "filled,bold" if kind == "param" else "filled"
         self.drawn += 1
@@ -372,9 +391,20 @@ class _DotWriter:
                 fillcolor=fill,
                 fontcolor=self.font_color(fill),
                 penwidth="2.5" if kind == "output" else None,
+                tooltip=f"exact {', '.join(exact)}" if exact else None,
             )
             + "];"
         )
+
+    def number(self, what: str, x: float, terms: Iterable[float]) -> str:
+        """``what x`` for a record, or ``what ≈0`` when x is rounding noise next to zero:
+        0 < |x| <= _NOISE * max |term|, where the terms are what x was made from, as
+        value_line and grad_terms give them."""
+        if x != 0 and math.isfinite(x):
+            scale = max((abs(t) for t in terms if math.isfinite(t)), default=0.0)
+            if abs(x) <= _NOISE * scale:
+                return f"{what} ≈0"
+        return f"{what} {_num(x, self.digits)}"
 
     def record(self, fields: list[str]) -> str:
         """A record label with its fields side by side (braces turn a record's fields
