@@ -50,6 +50,7 @@ def small_mlp_loss() -> tuple[Value, list[tuple[str, Value]]]:
         y = rng.choice((-1.0, 1.0))
         losses.append((1 + -y * score).relu())
     loss = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for _, p in params)
+    loss.label = "loss"
     loss.backward()
     return loss, params
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hand_mlp import demo_loss, example, forward, mlp
 
-from autograd import GraphTooLargeError, Value, dot, to_dot, topological_order, total
+from autograd import GraphTooLargeError, Value, dot, explain, to_dot, topological_order, total
 
 NODE = re.compile(r"^\s*(\w+) \[(.*)\];$")
 EDGE = re.compile(r"^\s*(\w+) -> (\w+)(?: \[(.*)\])?;$")
@@ -112,6 +112,32 @@ def test_same_graph_same_bytes_across_processes():
     assert outs[0].decode() == to_dot(example(), grad_colors=True)
 
 
+def unlabelled_graphs():
+    """(output, params, inputs) of graphs whose intermediates have no labels."""
+    x, w, b = Value(0.5, label="x"), Value(-1.2, label="w"), Value(0.3, label="b")
+    yield (x * w + b).tanh(), None, [x, w, b]
+    u = Value(3.0)  # no label either: named t<k> like the rest
+    yield (u * u + u).exp() * 0.5, None, [u]
+    out, params = small_model()
+    yield (out - 1.0) ** 2, params, [v for _, v in params][:3]
+
+
+@pytest.mark.parametrize("case", range(3))
+def test_every_node_has_the_name_explain_gives_it(case):
+    out, params, inputs = list(unlabelled_graphs())[case]
+    out.backward()
+    nodes, _, _ = parse(to_dot(out, params=params))
+    order = topological_order(out)
+    titles = {node: fields(nodes[f"v{i}"])[0] for i, node in enumerate(order)}
+    assert all(titles.values())  # every value record has a title
+    assert len(set(titles.values())) == len(order)  # and no two share one
+    for x in inputs:
+        e = explain(out, x, params=params)
+        assert e.paths
+        for path in e.paths:
+            assert [titles[n] for n in path.nodes] == [e.name(n) for n in path.nodes]
+
+
 def test_a_repeated_operand_keeps_both_edges():
     x = Value(3.0, label="x")
     _nodes, edges, _ = parse(to_dot(x * x))
@@ -194,9 +220,10 @@ def test_gradient_colours_follow_log_grad():
     color = {fields(v)[0]: v["fillcolor"] for v in nodes.values() if v["class"] != "op"}
     assert color["x"] == PALETTE[0]  # the smallest |grad|: log10 = -6
     assert color["y"] == PALETTE[-1]  # log10 1 = 0 is 90% of the way from -6 to log10 5
-    assert color["data 0"] == PALETTE[-1]  # the largest, 5
+    constant = f"t{topological_order(z).index(z.parents[1].parents[0])}"
+    assert color[constant] == PALETTE[-1]  # the largest, 5
     assert color["dead"] == "#d9d9d9"  # grad 0: nothing flows
-    assert "log10 |grad| from -6 (dark) to 0.699 (bright)" in src
+    assert "|grad| 1e-06 or less (dark) to 5 or more (bright), log scale" in src
     # an edge is coloured by the gradient flowing along it
     x_id = next(k for k, v in nodes.items() if v["label"].startswith("{ x "))
     dead_id = next(k for k, v in nodes.items() if v["label"].startswith("{ dead "))
@@ -458,3 +485,71 @@ def test_nn_models_cluster_and_collapse_by_their_parameter_names():
     full = parse(to_dot(loss, params=model.named_parameters(), cluster=True))
     named = [fields(v)[0] for v in full[0].values() if v["class"] == "param"]
     assert sorted(named) == sorted(name for name, _ in model.named_parameters())
+
+
+@pytest.mark.parametrize(("cluster", "rankdir"), [(True, "LR"), (True, "TB"), (False, "LR")])
+def test_collapse_pins_each_layers_neurons_in_parameter_order(cluster, rankdir):
+    out, params = small_model()
+    src = to_dot(out, params=params, collapse=True, cluster=cluster, rankdir=rankdir)
+    nodes, _, _ = parse(src)
+    ids = {v["label"].split("\\n")[0]: k for k, v in nodes.items() if v["class"] == "neuron"}
+    pinned = [line for line in src.splitlines() if "rank=same" in line]
+    chains = [line.split("; ")[1].split(" [")[0] for line in pinned]
+    first = f"{ids['layers.0.neurons.0']}->{ids['layers.0.neurons.1']}"
+    # in a layer's box of a left-to-right drawing the chain runs backwards (see dot.py)
+    backwards = cluster and rankdir == "LR"
+    assert chains == ["->".join(first.split("->")[::-1]) if backwards else first]
+    assert ("remincross=false" in src) == cluster
+
+
+def test_gradient_colours_spread_over_the_graphs_own_range():
+    xs = [Value(1.0, label=f"x{k}") for k in range(40)]
+    terms = [x * 10.0 ** (-k / 10) for k, x in enumerate(xs)]  # |grad| 1 down to 1e-3.9
+    terms.append(xs[0] * 1e30)  # one exploding gradient must not darken all the others
+    loss = total(terms)
+    loss.backward()
+    nodes, _, _ = parse(to_dot(loss, grad_colors=True))
+    color = {fields(v)[0]: v["fillcolor"] for v in nodes.values() if v["class"] != "op"}
+    assert color["x0"] == PALETTE[-1]  # 1e30: beyond the 95th percentile, the end colour
+    assert {color[f"x{k}"] for k in range(1, 40)} == set(PALETTE)  # the rest use them all
+
+
+def test_gradient_colours_of_a_real_net_show_contrast():
+    loss, params = demo_loss()  # micrograd's demo MLP 2-16-16-1
+    loss.backward()
+    src = to_dot(loss, params=params, collapse=True, cluster=True, grad_colors=True)
+    nodes, _, _ = parse(src)
+    fills = [v["fillcolor"] for v in nodes.values() if v["class"] == "neuron"]
+    assert len(set(fills)) >= 6  # of the 8 colours
+    assert max(fills.count(c) for c in fills) <= len(fills) // 3  # none takes most neurons
+    assert PALETTE[0] in fills  # the dark end is used
+    legend = re.search(r"colour: \|grad\| (\S+) or less \(dark\) to (\S+) or more", src)
+    assert legend is not None and float(legend[1]) < float(legend[2]) / 10
+
+
+def test_rounding_noise_next_to_zero_reads_as_zero_with_the_exact_value_in_a_tooltip():
+    a, b, c = Value(0.1, label="a"), Value(0.2, label="b"), Value(0.3, label="c")
+    noise = (a + b) - c  # 5.55e-17, not 0, in floats
+    noise.label = "noise"
+    tiny = Value(1e-13, label="tiny") * 1.0  # small but exact: a product has no cancellation
+    tiny.label = "tiny_product"
+    x = Value(2.0, label="x")
+    cancels = x * 0.1 + x * 0.2 - x * 0.3  # x's grad: 0.1 + 0.2 - 0.3
+    out = noise + tiny + cancels
+    out.backward()
+    nodes, _, _ = parse(to_dot(out))
+    by_title = {fields(v)[0]: v for k, v in nodes.items() if k.startswith("v")}
+    assert fields(by_title["noise"])[1:] == ["data ≈0", "grad 1"]
+    assert by_title["noise"]["tooltip"] == f"exact data {noise.data!r}"
+    assert noise.data != 0 and float(by_title["noise"]["tooltip"].split()[-1]) == noise.data
+    assert fields(by_title["x"])[1:] == ["data 2", "grad ≈0"]
+    assert by_title["x"]["tooltip"] == f"exact grad {x.grad!r}" and x.grad != 0
+    assert fields(by_title["tiny_product"])[1] == "data 1e-13"
+    assert fields(by_title["tiny"])[1] == "data 1e-13"  # a leaf is what was typed
+    assert "tooltip" not in by_title["tiny_product"] and "tooltip" not in by_title["c"]
+    # 1e-12 of the operands is the line: just above it, the number shows
+    y = Value(1.0, label="y")
+    near = (y + 2e-12) - y
+    near.label = "near"
+    nodes, _, _ = parse(to_dot(near))
+    assert [fields(v)[1] for v in nodes.values() if v.get("class") == "output"] == ["data 2e-12"]

@@ -3,9 +3,12 @@
 import doctest
 import importlib.util
 import os
+import re
 import shutil
 import stat
+import subprocess
 import sys
+import sysconfig
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -19,6 +22,30 @@ SVG = "{http://www.w3.org/2000/svg}"
 needs_renderer = pytest.mark.skipif(
     render_module.find_renderer() is None, reason="no Graphviz program (pip install graphviz-pure)"
 )
+
+
+def renderers() -> list[object]:
+    """Each Graphviz program installed here (dot, graphviz-pure), or a skip mark for it."""
+    scripts = os.pathsep.join([sysconfig.get_path("scripts"), os.path.dirname(sys.executable)])
+    pure = shutil.which("graphviz-pure", path=scripts)
+    found = {"dot": shutil.which("dot"), "graphviz-pure": pure}
+    return [
+        pytest.param(path, id=name, marks=[] if path else pytest.mark.skip(f"{name} not installed"))
+        for name, path in found.items()
+    ]
+
+
+def render_with(program: str, source: str) -> str:
+    return subprocess.run(
+        [program, "-Tsvg"], input=source.encode(), capture_output=True, check=True, timeout=120
+    ).stdout.decode()
+
+
+@pytest.fixture(scope="module")
+def demo():
+    loss, params = demo_loss()  # micrograd's demo, 16 neurons a layer: the order showed there
+    loss.backward()
+    return loss, params
 
 
 def svg_parts(svg: str):
@@ -422,3 +449,85 @@ def test_repr_html_is_the_svg_inline():
     html = g._repr_html_()
     assert html.startswith("<svg") and g.svg.endswith(html)
     assert_example_svg(html)
+# --- what the layout makes of it ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("program", renderers())
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+@pytest.mark.parametrize("cluster", [True, False])
+def test_collapsed_neurons_are_drawn_in_their_order(program, rankdir, cluster, demo):
+    loss, params = demo
+    src = to_dot(loss, params=params, collapse=True, cluster=cluster, rankdir=rankdir)
+    root = ET.fromstring(render_with(program, src))
+    across = "y" if rankdir == "LR" else "x"  # the axis along a rank: down, or to the right
+    place: dict[str, float] = {}
+    for g in root.iter(f"{SVG}g"):
+        texts = list(g.iter(f"{SVG}text"))
+        if "neuron" in g.get("class", "").split():
+            place[texts[0].text or ""] = float(texts[0].get(across, "nan"))
+    for layer in (0, 1):
+        names = [n for n in place if n.startswith(f"layers.{layer}.")]
+        names.sort(key=lambda n: place[n])
+        assert names == [f"layers.{layer}.neurons.{k}" for k in range(16)]
+
+
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
+
+
+def dejavu_sans():
+    """DejaVuSans.ttf (matplotlib ships it; Linux has it in /usr/share/fonts), or a skip."""
+    ImageFont = pytest.importorskip("PIL.ImageFont")
+    matplotlib = pytest.importorskip("matplotlib")
+    for path in (
+        os.path.join(matplotlib.get_data_path(), "fonts", "ttf", "DejaVuSans.ttf"),
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    ):
+        if os.path.exists(path):
+            return lambda size: ImageFont.truetype(path, size)
+    pytest.skip("no DejaVuSans.ttf")
+
+
+def spills(svg: str, font) -> list[tuple[str, float]]:
+    """(text, points beyond its node's outline) for each text wider than its node."""
+    out = []
+    for g in ET.fromstring(svg).iter(f"{SVG}g"):
+        if "node" not in g.get("class", "").split():
+            continue
+        xs: list[float] = []
+        for shape in g:
+            tag = shape.tag.removeprefix(SVG)
+            if tag in ("polygon", "polyline"):
+                xs += [float(p.split(",")[0]) for p in shape.get("points", "").split()]
+            elif tag == "path":
+                xs += [float(n) for n in NUMBER.findall(shape.get("d", ""))][0::2]
+            elif tag == "ellipse":
+                cx, rx = float(shape.get("cx", "0")), float(shape.get("rx", "0"))
+                xs += [cx - rx, cx + rx]
+        assert xs, ET.tostring(g)
+        for text in g.iter(f"{SVG}text"):
+            assert (text.get("font-family") or "").startswith("DejaVu Sans")
+            width = font(float(text.get("font-size", "0"))).getlength(text.text or "")
+            x = float(text.get("x", "0"))
+            left = {"middle": x - width / 2, "start": x, "end": x - width}[
+                text.get("text-anchor", "start")
+            ]
+            beyond = max(min(xs) - left, left + width - max(xs))
+            if beyond > 1.0:  # points; a renderer rounds its measures
+                out.append((text.text or "", round(beyond, 1)))
+    return out
+
+
+@pytest.mark.parametrize("program", renderers())
+def test_labels_fit_their_boxes_in_dejavu_sans(program, demo):
+    font = dejavu_sans()
+    loss, params = demo
+    saturated = (Value(1.8) * 2.0 + Value(-1.2) * -1.5 + 0.4).tanh()
+    saturated.backward()
+    sources = [
+        to_dot(example()),
+        to_dot(saturated, grad_colors=True),
+        to_dot(loss, params=params, collapse=True, cluster=True, grad_colors=True),
+        to_dot(loss, params=params, collapse=True, rankdir="TB"),
+    ]
+    for src in sources:
+        assert spills(render_with(program, src), font) == []

@@ -284,8 +284,9 @@ def test_text_lists_ops_factors_formulas_and_the_check():
     assert text.startswith("d loss / d w11 by the chain rule: 1 path")
     assert "<-[sigmoid]- a3" in text and "<-[sigmoid]- a1" in text
     # Each factor with its rule's formula, in the graph's own names.
-    assert "d y3 / d a1 = 0.2473  (sigmoid: y3 * (1 - y3))" in text
-    assert "d t11 / d y3 = 0.3  (*: w13)" in text  # d(w13 * y3)/d y3 is the other operand
+    assert "∂ y3 / ∂ a1 = 0.2473  (sigmoid: y3 * (1 - y3))" in text
+    assert "∂ t11 / ∂ y3 = 0.3  (*: w13)" in text  # d(w13 * y3)/d y3 is the other operand
+    assert "operand" not in text  # no node is two operands of one op here
     assert "agrees with the chain rule's" in text
 
 
@@ -316,13 +317,59 @@ def test_markdown_and_latex():
     e = explain(n["loss"], n["w11"])
     md = e._repr_markdown_()
     assert md.startswith("**d loss / d w11**")
-    assert "$$" in md and r"\frac{\partial \mathrm{loss}}{\partial \mathrm{w11}}" in md
+    assert "$$" in md and r"\frac{\mathrm{d} \mathrm{loss}}{\mathrm{d} \mathrm{w11}}" in md
     latex = e.to_latex()
     assert e.paths is not None
     assert latex.count(r"\frac") == 1 + len(e.paths[0].factors)
+    assert latex.count(r"\partial") == 2 * len(e.paths[0].factors)  # only the local factors
     assert latex.startswith(r"\begin{aligned}") and latex.endswith(r"\end{aligned}")
     summary_md = explain(*_many_paths())._repr_markdown_()
     assert "| node | d output / d node | paths to input |" in summary_md
+
+
+def test_a_repeated_operand_is_named_in_text_markdown_and_latex():
+    x = Value(3.0, label="x")
+    y = x * x + x
+    y.label = "y"
+    e = explain(y, x)
+    text = str(e).splitlines()
+    assert text[1:4] == [
+        "path 1: y <-[+]- t1 <-[* operand 1]- x",
+        "    ∂ y / ∂ t1 = 1  (+: 1)",
+        "    ∂ t1 / ∂ x (operand 1) = 3  (*: x)",
+    ]
+    assert text[5:8] == [
+        "path 2: y <-[+]- t1 <-[* operand 2]- x",
+        "    ∂ y / ∂ t1 = 1  (+: 1)",
+        "    ∂ t1 / ∂ x (operand 2) = 3  (*: x)",
+    ]
+    assert text[9] == "path 3: y <-[+]- x"  # x once among the operands of +: no mark
+    assert "sum over 3 paths: d y / d x = 7" in text
+    md = e._repr_markdown_().splitlines()
+    assert md[2:5] == [
+        "1. `y <-[+]- t1 <-[* operand 1]- x`",
+        "2. `y <-[+]- t1 <-[* operand 2]- x`",
+        "3. `y <-[+]- x`",
+    ]
+    rows = e.to_latex().split(r" \\ ")
+    assert rows[0].startswith(
+        r"\begin{aligned}\frac{\mathrm{d} \mathrm{y}}{\mathrm{d} \mathrm{x}} = &"
+    )
+    for k, row in enumerate(rows[:2], 1):
+        assert (
+            rf"\frac{{\partial \mathrm{{t1}}}}{{\partial \mathrm{{x}}\ (\text{{operand {k}}})}}"
+            in row
+        )
+    assert rows[2] == r"+ &\frac{\partial \mathrm{y}}{\partial \mathrm{x}} = 1 = 1"
+
+
+def test_the_summary_writes_totals_and_local_factors_apart():
+    text = str(explain(*_many_paths()))
+    assert "+ (d t30 / d t1) (∂ t1 / ∂ x_0) = " in text
+    tex = explain(*_many_paths()).to_latex()
+    assert (
+        r"\frac{\mathrm{d} \mathrm{t30}}{\mathrm{d} \mathrm{t1}}\frac{\partial \mathrm{t1}}" in tex
+    )
 
 
 def _many_paths():

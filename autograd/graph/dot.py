@@ -1,8 +1,10 @@
 """Computation graphs as Graphviz DOT text (no Graphviz program needed).
 
-Each value is a record ``label | data | grad``; each op is a small node between the values
-it combines and the value it makes. Node ids come from the topological order (``v12`` is
-the 13th node emitted), never from ``id()``, so one graph gives the same bytes on every run.
+Each value is a record ``name | data | grad``; each op is a small node between the values
+it combines and the value it makes. The name is the one ``explain`` uses (``_names``): the
+parameter's name, else the label, else ``t<k>`` for ``v<k>``. Node ids come from the
+topological order (``v12`` is the 13th node emitted), never from ``id()``, so one graph
+gives the same bytes on every run.
 Everything here walks the graph with explicit loops: any depth works.
 """
 
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 
 from ..backward import topological_order
 from ..value import Value
-from ._names import param_names
+from ._names import node_names, param_names
 
 __all__ = ["GraphTooLargeError", "to_dot"]
 
@@ -28,7 +30,12 @@ _PALETTE = (
 )  # fmt: skip
 _NO_FLOW = "#d9d9d9"  # grad exactly 0: nothing flows through this node
 _NOT_FINITE = "#e31a1c"  # grad inf or nan
-_LEAF_SUMMARY_AT = 12  # collapsed drawings merge more ungrouped leaves than this into one node
+_LEAF_SUMMARY_AT = 12
+# A number shows as ≈0 when it is at most this fraction of the terms it was made from: a
+# value's data, of |local derivative * operand| (how far a relative error in an operand
+# moves it: 0.1 + 0.2 - 0.3 is ≈0, but 1e-13 * 1.0 is exact); a grad, of the gradients it
+# sums. Float rounding leaves about 1e-16 of them; the exact value is in the tooltip.
+_NOISE = 1e-12  # collapsed drawings merge more ungrouped leaves than this into one node
 
 # Groups besides the neurons (0, 1, ...): in no group, and computed from parameters alone.
 _NONE = -1
@@ -65,11 +72,17 @@ def to_dot(
             ``collapse`` (``layers.0.neurons.1.w.0`` is in neuron ``layers.0.neurons.1``
             of layer ``layers.0``: the name up to its last non-numeric part).
         rankdir: "LR" (left to right) or "TB" (top to bottom).
-        show_grad: show each value's ``.grad`` next to its data.
+        show_grad: show each value's ``.grad`` next to its data. A data or grad that
+            is rounding noise next to zero shows as ``≈0``, its exact value in the
+            node's tooltip: nonzero, and at most 1e-12 of the largest term it was made
+            from (for data, |local derivative * operand|; for a grad, the gradients it
+            sums). So ``(0.1 + 0.2) - 0.3`` reads ``data ≈0``; a leaf shows as given.
         digits: significant digits of the numbers shown.
         grad_colors: colour nodes and edges by log10 |grad| (dark = small, bright =
             large, grey = exactly 0, red = inf or nan), to see vanishing and exploding
-            gradients. An edge is coloured by the gradient flowing along it.
+            gradients. An edge is coloured by the gradient flowing along it. The colours
+            span the 5th to 95th percentile of the graph's own nonzero |grad| (beyond
+            them, the end colours); the label under the picture gives both ends.
         depth: draw only values at most this many steps from ``root`` (0: the root
             alone). Ops whose inputs are cut off are drawn dashed.
         max_nodes: raise ``GraphTooLargeError`` rather than draw more values than this.
@@ -139,11 +152,13 @@ def to_dot(
         notes.append(writer.legend())
     head = [
         "digraph chainrule {",
-        f'  graph [rankdir={rankdir}, fontname="Helvetica", fontsize=11'
+        f'  graph [rankdir={rankdir}, fontname="DejaVu Sans", fontsize=11'
+        # a second crossing pass would undo the neurons' order in the layers' boxes
+        + (", remincross=false" if collapse and cluster else "")
         + (f', label="{_quote(" / ".join(notes))}", labelloc=b' if notes else "")
         + "];",
-        '  node [fontname="Helvetica", fontsize=11];',
-        "  edge [arrowsize=0.6];",
+        '  node [fontname="DejaVu Sans", fontsize=11];',
+        '  edge [fontname="DejaVu Sans", fontsize=11, arrowsize=0.6];',
     ]
     return "\n".join([*head, *lines, "}"]) + "\n"
 
@@ -278,7 +293,14 @@ class _DotWriter:
         self.order = order
         self.index = {node: i for i, node in enumerate(order)}
         self.root = order[-1]
-        self.names = names
+        self.names = names  # the parameters' names
+        # every node's title, the name explain and the step-by-step page give it too
+        self.titles = node_names(order, names)
+        # what each node's grad is the sum of: the gradient along each edge out of it
+        self.grad_terms: dict[Value, list[float]] = {}
+        for node in order:
+            for parent, d in zip(node.parents, node.local_grads, strict=True):
+                self.grad_terms.setdefault(parent, []).append(d * node.grad)
         self.digits = digits
         self.show_grad = show_grad
         self.keep: set[Value] | None = None  # None: every node is drawn
@@ -348,11 +370,15 @@ class _DotWriter:
     def value_line(self, node: Value, colors: bool) -> str:
         i = self.index[node]
         kind = self.kind(node)
-        title = self.names.get(node, node.label)
-        fields = [_field(title)] if title else []
-        fields.append(f"data {_num(node.data, self.digits)}")
+        fields = [_field(self.titles[node])]
+        operands = (d * p.data for p, d in zip(node.parents, node.local_grads, strict=True))
+        data = self.number("data", node.data, operands)
+        fields.append(data)
+        exact = [f"data {node.data!r}"] if "≈" in data else []
         if self.show_grad:
-            fields.append(f"grad {_num(node.grad, self.digits)}")
+            grad = self.number("grad", node.grad, self.grad_terms.get(node, ()))
+            fields.append(grad)
+            exact += [f"grad {node.grad!r}"] if "≈" in grad else []
         fill = self.color(node.grad) if colors else _FILL[kind]
         style = "filled,bold" if kind == "param" else "filled"
         self.drawn += 1
@@ -365,9 +391,20 @@ class _DotWriter:
                 fillcolor=fill,
                 fontcolor=self.font_color(fill),
                 penwidth="2.5" if kind == "output" else None,
+                tooltip=f"exact {', '.join(exact)}" if exact else None,
             )
             + "];"
         )
+
+    def number(self, what: str, x: float, terms: Iterable[float]) -> str:
+        """``what x`` for a record, or ``what ≈0`` when x is rounding noise next to zero:
+        0 < |x| <= _NOISE * max |term|, where the terms are what x was made from, as
+        value_line and grad_terms give them."""
+        if x != 0 and math.isfinite(x):
+            scale = max((abs(t) for t in terms if math.isfinite(t)), default=0.0)
+            if abs(x) <= _NOISE * scale:
+                return f"{what} ≈0"
+        return f"{what} {_num(x, self.digits)}"
 
     def record(self, fields: list[str]) -> str:
         """A record label with its fields side by side (braces turn a record's fields
@@ -394,9 +431,12 @@ class _DotWriter:
     # colours ---------------------------------------------------------------------------
 
     def set_scale(self, grads: Iterable[float]) -> None:
-        logs = [math.log10(abs(g)) for g in grads if g != 0 and math.isfinite(g)]
+        """Spread the palette over the 5th to 95th percentile of log10 |grad| (nonzero,
+        finite) in this graph: a few extreme gradients would otherwise squeeze all the
+        others into one or two colours. Gradients beyond either end get the end colour."""
+        logs = sorted(math.log10(abs(g)) for g in grads if g != 0 and math.isfinite(g))
         if logs:
-            self.lo, self.hi = min(logs), max(logs)
+            self.lo, self.hi = _percentile(logs, 0.05), _percentile(logs, 0.95)
 
     def color(self, g: float) -> str:
         if g == 0:
@@ -412,9 +452,11 @@ class _DotWriter:
         return "white" if fill in _PALETTE[:4] or fill == _NOT_FINITE else None
 
     def legend(self) -> str:
+        lo, hi = _num(10**self.lo, 2), _num(10**self.hi, 2)
         return (
-            f"colour: log10 |grad| from {self.lo:.3g} (dark) to {self.hi:.3g} (bright); "
-            "grey: grad 0; red: inf or nan"
+            f"colour: |grad| {lo} or less (dark) to {hi} or more (bright), log scale "
+            "(5th to 95th percentile of this graph's nonzero |grad|); grey: grad 0; "
+            "red: inf or nan"
         )
 
     def edge_attrs(self, flow: float | None) -> str:
@@ -550,6 +592,11 @@ class _DotWriter:
             body.append(self.box_line(f"g{g}", "neuron", lines, tally.max_grad[g], colors))
         if cluster:
             body = self.layer_clusters(tally.used, body)
+        else:
+            layers: dict[str, list[int]] = {}
+            for g in tally.used:
+                layers.setdefault(_layer_key(self.groups[g]), []).append(g)
+            body += [_in_order(gs, "  ") for key, gs in layers.items() if key and len(gs) > 1]
         if tally.only:
             neurons = len({self.group_of[q] for q in tally.only_reads} - {_NONE})
             lines = [
@@ -620,17 +667,23 @@ class _DotWriter:
 
     def layer_clusters(self, used: list[int], group_lines: list[str]) -> list[str]:
         """The collapsed neuron nodes (one line each, in ``used`` order) boxed per layer."""
-        layers: dict[str, list[str]] = {}
+        layers: dict[str, list[tuple[int, str]]] = {}
         for g, line in zip(used, group_lines, strict=True):
-            layers.setdefault(_layer_key(self.groups[g]), []).append(line)
+            layers.setdefault(_layer_key(self.groups[g]), []).append((g, line))
         body: list[str] = []
-        for li, (layer, lines) in enumerate(layers.items()):
+        for li, (layer, members) in enumerate(layers.items()):
             if not layer:
-                body.extend(lines)
+                body.extend(line for _, line in members)
                 continue
             body.append(f"  subgraph cluster_L{li} {{")
             body.append(f'    label="{_quote(layer)}"; style="rounded"; color="#999999";')
-            body.extend("  " + line for line in lines)
+            body.extend("  " + line for _, line in members)
+            if len(members) > 1:
+                # Inside a cluster of a left-to-right drawing the chain must run backwards
+                # to come out first on top (dot 2.43 and graphviz-pure 0.2.2 alike, with
+                # remincross=false; tests/test_draw.py checks the rendered order).
+                groups = [g for g, _ in members]
+                body.append(_in_order(groups[::-1] if self.rankdir == "LR" else groups, "    "))
             body.append("  }")
         return body
 
@@ -638,6 +691,25 @@ class _DotWriter:
         if not (src.startswith("g") and dst.startswith("g")):
             return False
         return _layer_key(self.groups[int(src[1:])]) == _layer_key(self.groups[int(dst[1:])])
+
+
+def _percentile(ordered: list[float], q: float) -> float:
+    """The ``q`` quantile of sorted numbers, interpolating between neighbours."""
+    at = q * (len(ordered) - 1)
+    i = min(int(at), len(ordered) - 2) if len(ordered) > 1 else 0
+    if len(ordered) == 1:
+        return ordered[0]
+    return ordered[i] + (at - i) * (ordered[i + 1] - ordered[i])
+
+
+def _in_order(groups: list[int], indent: str) -> str:
+    """One layer's neuron nodes in one rank, in the order given: invisible edges between
+    nodes of one rank fix their order, which the layout would otherwise choose freely
+    (every order of a fully connected layer crosses as many edges). One line, not edge
+    lines, and ``->`` without spaces: counting " -> " (as ``Graph``'s repr does) counts
+    the drawn edges only."""
+    chain = "->".join(f"g{g}" for g in groups)
+    return f'{indent}{{ rank=same; {chain} [style="invis"]; }}'
 
 
 def _max_abs(best: float, g: float) -> float:

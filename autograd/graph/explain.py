@@ -2,7 +2,10 @@
 
 d(output)/d(x) is a sum over every path from ``output`` back to ``x`` of the product of
 the local derivatives along the path. ``explain`` lists those paths with their op names
-and numbers, adds them up and checks the sum against the engine's gradient. Paths are
+and numbers, adds them up and checks the sum against the engine's gradient. A local
+derivative is written as a partial, ``∂ e / ∂ a``, the total it adds up to as ``d L / d a``;
+where one node is two operands of one op (``x * x``), each step names the operand it goes
+through (``operand 1``, ``operand 2``, counted from 1), so no two paths read alike. Paths are
 counted first (dynamic programming, one pass), so a graph with 2**60 paths is reported
 as such instead of being enumerated.
 """
@@ -29,10 +32,11 @@ class ExplainedPath:
     Attributes:
         nodes: the nodes along the path, output first, input last.
         ops: ``ops[i]`` is the op that made ``nodes[i]`` from ``nodes[i + 1]``.
-        factors: ``factors[i]`` is d nodes[i] / d nodes[i + 1] (the local derivative).
+        factors: ``factors[i]`` is ∂ nodes[i] / ∂ nodes[i + 1] (the local derivative).
         product: the product of the factors (1.0 for the empty path, output == input).
         positions: ``positions[i]`` is which operand of ``nodes[i]`` the path goes
-            through (``x * x`` has two edges from one node: positions 0 and 1).
+            through, from 0 (``x * x`` has two edges from one node: positions 0 and 1;
+            the text calls them operand 1 and operand 2).
     """
 
     nodes: tuple[Value, ...]
@@ -121,9 +125,13 @@ class Explanation:
                 lines.append(f"path {k}: {self._chain(path)}")
                 for i, d in enumerate(path.factors):
                     a, b = self.name(path.nodes[i]), self.name(path.nodes[i + 1])
-                    lines.append(f"    d {a} / d {b} = {self._n(d)}  ({self._rule_text(path, i)})")
+                    b += _operand_note(path, i, " (operand {})")
+                    lines.append(f"    ∂ {a} / ∂ {b} = {self._n(d)}  ({self._rule_text(path, i)})")
                 lines.append(f"    product: {self._n(path.product)}")
-            lines.append(f"sum over {_plural(self.path_count, 'path')}: {self._n(self.total)}")
+            lines.append(
+                f"sum over {_plural(self.path_count, 'path')}: {self._title()} = "
+                f"{self._n(self.total)}"
+            )
         else:
             summary, last_step = self._without_paths()
             lines.append(
@@ -139,7 +147,7 @@ class Explanation:
             lines += _shorten(rows, "nodes (all in .summary)")
             lines.append(f"last step: d {self.output_name} / d {self.wrt_name} =")
             terms = [
-                f"    + (d {self.output_name} / d {name}) (d {name} / d {self.wrt_name})"
+                f"    + (d {self.output_name} / d {name}) (∂ {name} / ∂ {self.wrt_name})"
                 f" = {self._n(g)} * {self._n(d)}"
                 for name, g, d in last_step
             ]
@@ -171,8 +179,8 @@ class Explanation:
         if not path.ops:
             return self.name(path.nodes[0])
         parts = [self.name(path.nodes[0])]
-        for op, node in zip(path.ops, path.nodes[1:], strict=True):
-            parts.append(f"<-[{op}]- {self.name(node)}")
+        for i, (op, node) in enumerate(zip(path.ops, path.nodes[1:], strict=True)):
+            parts.append(f"<-[{op}{_operand_note(path, i, ' operand {}')}]- {self.name(node)}")
         return " ".join(parts)
 
     def to_latex(self) -> str:
@@ -182,22 +190,24 @@ class Explanation:
         if self.paths is not None:
             for path in self.paths:
                 names = [_tex(self.name(n)) for n in path.nodes]
-                fracs = (
-                    "".join(rf"\frac{{\partial {a}}}{{\partial {b}}}" for a, b in pairwise(names))
-                    or "1"
+                fracs = "".join(
+                    rf"\frac{{\partial {a}}}{{\partial {b}"
+                    + _operand_note(path, i, r"\ (\text{{operand {}}})")
+                    + "}"
+                    for i, (a, b) in enumerate(pairwise(names))
                 )
                 numbers = r" \times ".join(_tex_num(self._n(d)) for d in path.factors) or "1"
-                rows.append(rf"&{fracs} = {numbers} = {_tex_num(self._n(path.product))}")
+                rows.append(rf"&{fracs or '1'} = {numbers} = {_tex_num(self._n(path.product))}")
         else:
             for name, g, d in self._without_paths()[1]:
                 rows.append(
-                    rf"&\frac{{\partial {out}}}{{\partial {_tex(name)}}}"
+                    rf"&\frac{{\mathrm{{d}} {out}}}{{\mathrm{{d}} {_tex(name)}}}"
                     rf"\frac{{\partial {_tex(name)}}}{{\partial {wrt}}}"
                     rf" = {_tex_num(self._n(g))} \times {_tex_num(self._n(d))}"
                 )
         body = r" \\ + ".join(rows) if rows else "&0"
         return (
-            rf"\begin{{aligned}}\frac{{\partial {out}}}{{\partial {wrt}}} = {body} \\"
+            rf"\begin{{aligned}}\frac{{\mathrm{{d}} {out}}}{{\mathrm{{d}} {wrt}}} = {body} \\"
             rf" &= {_tex_num(self._n(self.total))}\end{{aligned}}"
         )
 
@@ -252,13 +262,13 @@ def explain(
         (2, 6.0, True)
         >>> print(e)  # y = x * x: one path through each operand
         d y / d x by the chain rule: 2 paths
-        path 1: y <-[*]- x
-            d y / d x = 3  (*: x)
+        path 1: y <-[* operand 1]- x
+            ∂ y / ∂ x (operand 1) = 3  (*: x)
             product: 3
-        path 2: y <-[*]- x
-            d y / d x = 3  (*: x)
+        path 2: y <-[* operand 2]- x
+            ∂ y / ∂ x (operand 2) = 3  (*: x)
             product: 3
-        sum over 2 paths: 6
+        sum over 2 paths: d y / d x = 6
         engine gradient: 6 (agrees with the chain rule's 6, relative tolerance 1e-09)
     """
     if not isinstance(output, Value):
@@ -364,6 +374,15 @@ def _paths(output: Value, wrt: Value, count: dict[Value, int]) -> list[Explained
             if count.get(parent):
                 stack.append((parent, (*edges, (parent, op, d, k))))
     return paths
+
+
+def _operand_note(path: ExplainedPath, i: int, template: str) -> str:
+    """``template`` filled with the operand (from 1) that step ``i`` of ``path`` goes
+    through, if its node has that parent more than once (``x * x``); else ""."""
+    node, parent = path.nodes[i], path.nodes[i + 1]
+    if i >= len(path.positions) or sum(p is parent for p in node.parents) < 2:
+        return ""
+    return template.format(path.positions[i] + 1)
 
 
 def _shorten(lines: list[str], what: str, keep: int = 20) -> list[str]:
