@@ -55,7 +55,7 @@ def small_mlp_loss() -> tuple[Value, list[tuple[str, Value]]]:
     return loss, params
 
 
-def walkthrough_screenshot(path: Path, steps: int = 16) -> Path:
+def walkthrough_screenshot(path: Path, steps: int = 11) -> Path:
     """docs/walkthrough.png: the README expression's page in Chromium, ``steps`` steps in."""
     from playwright.sync_api import sync_playwright
 

@@ -56,7 +56,7 @@ def test_forward_steps_show_the_op_and_its_numbers():
     assert forward == ["a = 2", "b = -3", "e = a * b = 2 * -3 = -6", "f = tanh(e) = tanh(-6) = -1"]
     backward = [s.text for s in steps if s.phase == "backward"]
     assert backward[0].startswith("grad of f = 1")
-    assert backward[1].startswith("∂f/∂e = 1 - f ** 2 = 2.458e-05; 2.458e-05 * 1 (grad of f)")
+    assert backward[1].startswith("∂ f / ∂ e = 1 - f ** 2 = 2.458e-05; 2.458e-05 * 1 (grad of f)")
 
 
 def test_each_contribution_is_local_times_upstream_and_sums_end_at_grad():
@@ -93,16 +93,16 @@ def test_digits_option_and_near_zero_numbers_are_shown_as_they_are():
     assert steps[2].text == "y = x * t1 = 1e-17 * 3 = 3e-17"
 
 
-def test_names_are_explains_names_and_the_drawing_shows_the_missing_ones():
+def test_names_are_explains_names_and_the_drawings():
     g, a, _ = micrograd_readme()
     names = explain(g, a).names
-    data = page_data(walkthrough(g))
+    page = walkthrough(g)
+    data = page_data(page)
     order = autograd.topological_order(g)
-    by_id = {data["els"][e][0]: (name, unnamed) for e, name, unnamed in data["badges"]}
+    by_id = {data["els"][e][0]: name for e, name in data["badges"]}
     for i, node in enumerate(order):
-        name, unnamed = by_id[f"v{i}"]
-        assert name == names[node]
-        assert unnamed == (not node.label)
+        assert by_id[f"v{i}"] == names[node]
+        assert f"{names[node]} |" in autograd.to_dot(g).split(f"  v{i} [label=")[1].split("\n")[0]
 
 
 def test_upstream_scales_the_backward_pass():

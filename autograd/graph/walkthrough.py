@@ -164,9 +164,9 @@ def walkthrough(
         a = 2
         b = -3
         e = a * b = 2 * -3 = -6
-        grad of e = 1 (∂e/∂e: where the backward pass starts)
-        ∂e/∂a = b = -3; -3 * 1 (grad of e) = -3; grad of a = -3
-        ∂e/∂b = a = 2; 2 * 1 (grad of e) = 2; grad of b = 2
+        grad of e = 1 (∂ e / ∂ e: where the backward pass starts)
+        ∂ e / ∂ a = b = -3; -3 * 1 (grad of e) = -3; grad of a = -3
+        ∂ e / ∂ b = a = 2; 2 * 1 (grad of e) = 2; grad of b = 2
         done: every value's gradient is shown; the leaves: a: -3, b: 2
     """
     source = to_dot(
@@ -254,13 +254,10 @@ class _Book:
         return self._el[key]
 
     def badge(self, svg_id: str, name: str) -> int:
-        """The gradient badge of a drawn node; the page also writes the names the drawing
-        does not show (``t<k>``: values without a label or parameter name) above them."""
+        """The gradient badge of a drawn node (its name is the tooltip of the node)."""
         if svg_id not in self._badge:
             self._badge[svg_id] = len(self.badges)
-            node = self.order[int(svg_id[1:])] if svg_id.startswith("v") else None
-            unnamed = node is not None and node not in self.given and not node.label
-            self.badges.append([self.el(svg_id), name, int(unnamed)])
+            self.badges.append([self.el(svg_id), name])
         return self._badge[svg_id]
 
     def add(self, step: Step, **data: Any) -> None:
@@ -283,7 +280,7 @@ class _Book:
         v_root = f"v{self.index[root]}"
         name, start = self.names[root], self.n(self.upstream)
         if self.upstream == 1.0:
-            text = f"grad of {name} = 1 (∂{name}/∂{name}: where the backward pass starts)"
+            text = f"grad of {name} = 1 (∂ {name} / ∂ {name}: where the backward pass starts)"
         else:
             text = f"grad of {name} = {start} (the upstream gradient the backward pass starts with)"
         seed = Step("backward", text, root, f"grad {start}")
@@ -369,7 +366,7 @@ class _Book:
         local = self.n(d)
         shown = f"{formula} = {local}" if formula not in ("", local) else local
         # ∂, not d: a value may well be called d (micrograd's README has one)
-        derivative = f"∂{out}/∂{a} = {shown}"
+        derivative = f"∂ {out} / ∂ {a} = {shown}"
         contribution = 0.0 if rule is not None and rule.masks and d == 0.0 else d * g
         after = before + contribution
         total = f"{self.n(before)} + {self.n(contribution)} = " if adds else ""

@@ -26,9 +26,8 @@
   }
   const els = data.els.map(([title, k]) => (byTitle.get(title) || [])[k] || null);
 
-  // A line under each value: its name where the drawing shows none (t3: a value without
-  // label or parameter name), then its gradient once the backward pass reaches it.
-  const badges = data.badges.map(([e, name, unnamed]) => {
+  // A line under each value: its gradient, once the backward pass reaches it.
+  const badges = data.badges.map(([e, name]) => {
     const g = els[e];
     if (!g) return null;
     const box = g.getBBox();
@@ -37,12 +36,6 @@
     line.setAttribute("x", String(box.x + box.width / 2));
     line.setAttribute("y", String(box.y + box.height + 11));
     line.setAttribute("text-anchor", "middle");
-    if (unnamed) {
-      const tag = document.createElementNS(svg.namespaceURI, "tspan");
-      tag.setAttribute("class", "wt-name");
-      tag.textContent = name + " ";
-      line.appendChild(tag);
-    }
     const grad = document.createElementNS(svg.namespaceURI, "tspan");
     line.appendChild(grad);
     g.appendChild(line);
