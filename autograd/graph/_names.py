@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 
 from ..value import Value
 
-__all__ = ["node_names", "param_names"]
+__all__ = ["layer_of", "neuron_of", "node_names", "param_names"]
 
 
 def param_names(
@@ -70,3 +70,32 @@ def node_names(order: list[Value], params: Mapping[Value, str]) -> dict[Value, s
         ['x', 't1', 't2']
     """
     return {node: params.get(node) or node.label or f"t{k}" for k, node in enumerate(order)}
+
+
+def neuron_of(name: str) -> str:
+    """The neuron a parameter belongs to: its name before the last non-numeric part.
+
+    How ``to_dot`` groups and ``walkthrough`` walks a collapsed drawing.
+
+    Example:
+        >>> neuron_of("layers.0.neurons.1.w.0"), neuron_of("w")
+        ('layers.0.neurons.1', '')
+    """
+    parts = name.split(".")
+    last = len(parts) - 1
+    while last >= 0 and parts[last].isdigit():
+        last -= 1
+    return ".".join(parts[:last]) if last > 0 else ""
+
+
+def layer_of(neuron: str) -> str:
+    """The layer a neuron belongs to.
+
+    Example:
+        >>> layer_of("layers.0.neurons.1")
+        'layers.0'
+    """
+    parts = neuron.split(".")
+    if len(parts) >= 2 and parts[-1].isdigit():
+        return ".".join(parts[:-2])
+    return ".".join(parts[:-1])

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from ..backward import topological_order
 from ..value import Value
-from ._names import node_names, param_names
+from ._names import layer_of, neuron_of, node_names, param_names
 
 __all__ = ["GraphTooLargeError", "to_dot"]
 
@@ -323,7 +323,7 @@ class _DotWriter:
         number: dict[str, int] = {}  # {neuron's name: its group}, in parameter order
         param_group: dict[Value, int] = {}
         for value, name in self.names.items():
-            key = _group_key(name)
+            key = neuron_of(name)
             param_group[value] = number.setdefault(key, len(number)) if key else _NONE
         self.groups = list(number)
         group_of = self.group_of
@@ -512,7 +512,7 @@ class _DotWriter:
         layers: dict[str, list[int]] = {}
         for g, key in enumerate(self.groups):
             if members[g]:
-                layers.setdefault(_layer_key(key), []).append(g)
+                layers.setdefault(layer_of(key), []).append(g)
         body: list[str] = []
         for li, (layer, groups) in enumerate(layers.items()):
             indent = "  "
@@ -595,7 +595,7 @@ class _DotWriter:
         else:
             layers: dict[str, list[int]] = {}
             for g in tally.used:
-                layers.setdefault(_layer_key(self.groups[g]), []).append(g)
+                layers.setdefault(layer_of(self.groups[g]), []).append(g)
             body += [_in_order(gs, "  ") for key, gs in layers.items() if key and len(gs) > 1]
         if tally.only:
             neurons = len({self.group_of[q] for q in tally.only_reads} - {_NONE})
@@ -669,7 +669,7 @@ class _DotWriter:
         """The collapsed neuron nodes (one line each, in ``used`` order) boxed per layer."""
         layers: dict[str, list[tuple[int, str]]] = {}
         for g, line in zip(used, group_lines, strict=True):
-            layers.setdefault(_layer_key(self.groups[g]), []).append((g, line))
+            layers.setdefault(layer_of(self.groups[g]), []).append((g, line))
         body: list[str] = []
         for li, (layer, members) in enumerate(layers.items()):
             if not layer:
@@ -690,7 +690,7 @@ class _DotWriter:
     def same_layer(self, src: str, dst: str) -> bool:
         if not (src.startswith("g") and dst.startswith("g")):
             return False
-        return _layer_key(self.groups[int(src[1:])]) == _layer_key(self.groups[int(dst[1:])])
+        return layer_of(self.groups[int(src[1:])]) == layer_of(self.groups[int(dst[1:])])
 
 
 def _percentile(ordered: list[float], q: float) -> float:
@@ -718,21 +718,3 @@ def _max_abs(best: float, g: float) -> float:
     return a if not (a <= best) and math.isfinite(best) else best
 
 
-def _group_key(name: str) -> str:
-    """The neuron a parameter belongs to: its name before the last non-numeric part.
-
-    ``layers.0.neurons.1.w.0`` -> ``layers.0.neurons.1``; ``w`` -> "" (no neuron).
-    """
-    parts = name.split(".")
-    last = len(parts) - 1
-    while last >= 0 and parts[last].isdigit():
-        last -= 1
-    return ".".join(parts[:last]) if last > 0 else ""
-
-
-def _layer_key(group: str) -> str:
-    """The layer a neuron belongs to: ``layers.0.neurons.1`` -> ``layers.0``."""
-    parts = group.split(".")
-    if len(parts) >= 2 and parts[-1].isdigit():
-        return ".".join(parts[:-2])
-    return ".".join(parts[:-1])

@@ -37,7 +37,7 @@ from .._files import write_atomic
 from .._numbers import is_number
 from ..backward import topological_order
 from ..value import Value
-from ._names import node_names, param_names
+from ._names import neuron_of, node_names, param_names
 from .dot import to_dot
 from .render import render
 
@@ -456,29 +456,12 @@ class _EdgeStep:
     data: dict[str, Any]
 
 
-def _neuron_key(name: str) -> str:
-    """The neuron a parameter belongs to: its name before the last non-numeric part.
-
-    The same rule as ``to_dot``'s grouping (tests/test_walkthrough.py checks the two
-    against each other on collapsed drawings).
-
-    Example:
-        >>> _neuron_key("layers.0.neurons.1.w.0"), _neuron_key("w")
-        ('layers.0.neurons.1', '')
-    """
-    parts = name.split(".")
-    last = len(parts) - 1
-    while last >= 0 and parts[last].isdigit():
-        last -= 1
-    return ".".join(parts[:last]) if last > 0 else ""
-
-
 def _neurons(given: dict[Value, str]) -> dict[int, tuple[str, list[tuple[str, Value]]]]:
     """{k: (neuron k's name, its parameters by their names in it)}, numbered as ``to_dot``
     numbers its ``g<k>`` nodes: by first appearance in parameter order."""
     neurons: dict[str, tuple[str, list[tuple[str, Value]]]] = {}
     for value, name in given.items():
-        key = _neuron_key(name)
+        key = neuron_of(name)
         if key:
             neurons.setdefault(key, (key, []))[1].append((name[len(key) + 1 :], value))
     return dict(enumerate(neurons.values()))
