@@ -10,12 +10,13 @@ import sympy
 from hypothesis import given, settings
 from strategies import expressions
 
-from autograd import Value, dot, grad, primitive, to_sympy, total
+from autograd import Value, dot, explain, grad, primitive, to_sympy, total
 from autograd.graph.symbolic import exact, translation
 from autograd.rules import FAMILIES, TABLE, power
 from nn import MLP
 
-a_, b_, c_ = sympy.symbols("a b c", real=True)
+a_, b_ = sympy.symbols("a b", real=True)
+b_w = sympy.Symbol("w_1", real=True)
 
 
 def test_every_rule_and_family_has_a_sympy_translation():
@@ -98,6 +99,10 @@ def test_without_sympy_the_error_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "sympy", None)
     with pytest.raises(ImportError, match=r"pip install 'chainrule\[symbolic\]'"):
         to_sympy(Value(1.0, label="a") * 2)
+    a = Value(1.0, label="a")
+    with pytest.raises(ImportError, match=r"chainrule\[symbolic\]"):
+        explain(a * 2, a, formula=True)
+    assert explain(a * 2, a).formula is None  # without formula=True, SymPy is not needed
 
 
 @settings(max_examples=40)
@@ -111,3 +116,31 @@ def test_sympy_derivative_matches_the_engine(expr):
         d = sympy.diff(f, sympy.Symbol(x.label, real=True))
         exact_value = float(d.evalf(30, subs=point))
         assert exact_value == pytest.approx(g, rel=1e-9, abs=1e-9 * (1 + abs(out.data)))
+
+
+def test_explain_gives_the_derivative_as_a_formula_in_text_and_latex():
+    a, b = Value(0.5, label="a"), Value(2.0, label="w_1")
+    loss = (a * b).tanh() + a
+    loss.label = "L"
+    e = explain(loss, a, formula=True)
+    assert sympy.simplify(e.formula - (b_w * (1 - sympy.tanh(a_ * b_w) ** 2) + 1)) == 0
+    lines = str(e).splitlines()
+    assert f"d L / d a = {e.formula}" in lines
+    assert lines[-1].startswith("engine gradient")
+    point = {a_: 0.5, b_w: 2.0}
+    assert float(e.formula.subs(point)) == pytest.approx(e.engine, rel=1e-12)
+    markdown = e._repr_markdown_()
+    assert r"\frac{\mathrm{d} \mathrm{L}}{\mathrm{d} \mathrm{a}} = " in markdown
+    assert r"\mathrm{w\_1}" in markdown  # escaped as explain escapes names
+    assert "w_1" not in e.formula_latex()
+
+
+def test_explain_formula_for_an_interior_node_and_an_unused_input():
+    x = Value(0.3, label="x")
+    t = x * x
+    t.label = "t"
+    y = t.sin()
+    e = explain(y, t, formula=True)
+    assert e.formula == sympy.cos(sympy.Symbol("t", real=True))
+    unused = Value(1.0, label="u")
+    assert explain(y, unused, formula=True).formula == 0

@@ -29,7 +29,7 @@ from ._names import param_names
 if TYPE_CHECKING:
     import sympy
 
-__all__ = ["symbols_of", "to_sympy", "translation"]
+__all__ = ["derivative", "exact", "symbols_of", "to_sympy", "translation"]
 
 # Ops SymPy has under another name, and ops it has not, as formulas in the rule table's
 # language (sigmoid's forward is written in two branches so that floats never overflow;
@@ -47,7 +47,8 @@ def _sympy() -> Any:
         import sympy
     except ImportError as e:
         raise ImportError(
-            "the graph as a formula needs SymPy: pip install 'chainrule[symbolic]'"
+            "the graph as a formula (to_sympy, explain(..., formula=True)) needs SymPy: "
+            "pip install 'chainrule[symbolic]'"
         ) from e
     return sympy
 
@@ -187,11 +188,14 @@ def symbols_of(
     params: Mapping[str, Value] | Iterable[tuple[str, Value]] | None = None,
     *,
     cut: Sequence[Value] = (),
+    fallback: Mapping[Value, str] | None = None,
 ) -> dict[Value, sympy.Expr]:
     """Every node of the graph with its SymPy expression (leaves, then the nodes made).
 
     ``cut`` are nodes to take as symbols even if they are not leaves (``explain``'s
-    d output / d t for an interior ``t``). See ``to_sympy`` for how leaves are named.
+    d output / d t for an interior ``t``); ``fallback`` names the symbols that have no
+    parameter name or label (``explain``'s ``t<k>``), instead of ``x0``, ``x1``, ... See
+    ``to_sympy`` for how leaves are named.
     """
     sp = _sympy()
     given = param_names(params)
@@ -212,6 +216,8 @@ def symbols_of(
         if node.rule is None or node in cut:
             name = given.get(node) or node.label
             if name or node in cut or not _is_short(node.data):
+                if not name and fallback is not None:
+                    name = fallback.get(node, "")
                 if not name:
                     name, unnamed = f"x{unnamed}", unnamed + 1
                 expr[node] = symbol(name)
@@ -267,3 +273,20 @@ def to_sympy(
     if not isinstance(output, Value):
         raise TypeError(f"to_sympy: output must be a Value, got {type(output).__name__}")
     return symbols_of(output, params)[output]
+
+
+def derivative(output: Value, wrt: Value, names: Mapping[Value, str]) -> sympy.Expr:
+    """d output / d wrt as a simplified SymPy expression (``wrt`` may be interior).
+
+    ``names`` name the symbols that have no label (``explain``'s names).
+
+    Example:
+        >>> x = Value(3.0, label="x")
+        >>> derivative((x * x + 1).log(), x, {})
+        2*x/(x**2 + 1)
+    """
+    sp = _sympy()
+    expr = symbols_of(output, cut=(wrt,), fallback=names)
+    if wrt not in expr:  # output does not depend on wrt
+        return sp.Integer(0)
+    return sp.simplify(sp.diff(expr[output], expr[wrt]))
