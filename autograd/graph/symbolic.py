@@ -1,12 +1,13 @@
 """``to_sympy``: the graph as a formula, a SymPy expression of its leaves.
 
-Each op is translated from its ``Rule``, not from a second list of ops: a rule with an
-``inline`` formula (``x + y``, relu's ``0.0 if x <= 0 else x``) has that formula
-translated (conditionals become ``Piecewise``); the powers, whose NumPy forward is the
-plain formula ``pow(x, k)``, have that one translated; the other built-in ops are the
-SymPy function of the same name (``exp``, ``log``, ``sqrt``, ``tanh``, ``sin``, ``cos``;
-``abs`` is ``Abs``), or a definition where SymPy has none (sigmoid, softplus); ``sum``
-and ``dot``, whose number of inputs varies, are a sum and a sum of products.
+Each op is translated from its ``Rule``, not from a second list of ops: the rule's
+forward as a formula, its ``inline`` one where it has one (``x + y``, relu's
+``0.0 if x <= 0 else x``), else its NumPy ``array`` one (``np.tanh(x)``, ``pow(x, k)``),
+with ``np.<f>`` read as SymPy's function of that name and conditionals (``if``,
+``where``) as ``Piecewise``. A forward written in branches only so that floats do not
+overflow (sigmoid, softplus) is one function: where SymPy proves the branches equal, the
+shortest is kept (sigmoid is ``1/(1 + exp(-x))``). ``sum`` and ``dot``, whose number of
+inputs varies, are a sum and a sum of products.
 
 SymPy is an optional extra (``pip install 'chainrule[symbolic]'``), imported only when a
 function here runs.
@@ -18,11 +19,12 @@ import ast
 import math
 import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from .. import formula
 from ..backward import topological_order
-from ..rules import TABLE, Rule
+from ..rules import DOT, TABLE, TOTAL, Rule
 from ..value import Value
 from ._names import param_names
 
@@ -31,11 +33,12 @@ if TYPE_CHECKING:
 
 __all__ = ["derivative", "exact", "symbols_of", "to_sympy", "translation"]
 
-# Ops SymPy has under another name, and ops it has not, as formulas in the rule table's
-# language (sigmoid's forward is written in two branches so that floats never overflow;
-# as a formula, one branch is the function).
-_SPELLING = {"abs": "Abs"}
-_DEFINITIONS = {"sigmoid": "1 / (1 + exp(-x))", "softplus": "log(1 + exp(x))"}
+# NumPy's functions that SymPy spells differently, or has not (log1p, expm1).
+_NUMPY = {"abs": "Abs", "maximum": "Max", "minimum": "Min", "arctan": "atan", "arcsin": "asin"}
+_NUMPY_DEFINED: dict[str, Callable[[Any], Any]] = {
+    "log1p": lambda x: _sympy().log(1 + x),
+    "expm1": lambda x: _sympy().exp(x) - 1,
+}
 
 # Constants with at most this many significant digits are taken as the decimal written.
 _SHORT = 6
@@ -94,42 +97,46 @@ def translation(rule: Rule) -> Callable[..., sympy.Expr]:
         (1/(1 + exp(-x)), sqrt(x), Piecewise((0, x <= 0), (x, True)))
     """
     sp = _sympy()
+    if rule == TOTAL:
+        return lambda *v: sp.Add(*v)
+    if rule == DOT:
+        return lambda *v: sp.Add(*(a * b for a, b in zip(v[: len(v) // 2], v[len(v) // 2 :])))
     builtin = TABLE.get(rule.name) == rule or rule.param is not None
-    if not builtin or (rule.local is None and rule.name not in ("sum", "dot")):
+    text = rule.inline or rule.array
+    if not builtin or rule.local is None or text is None:
         raise ValueError(
             f"to_sympy: the op {rule.name!r} has no SymPy translation (only the built-in "
             "ops do); write the graph with built-in ops, or replace its nodes by symbols"
         )
-    if rule.name == "sum":
-        return lambda *v: sp.Add(*v)
-    if rule.name == "dot":
-        return lambda *v: sp.Add(*(a * b for a, b in zip(v[: len(v) // 2], v[len(v) // 2 :])))
-    text = rule.inline
-    if text is None and rule.array is not None and _is_formula(rule.array):
-        text = rule.array  # the powers: pow(x, k), pow(x, y)
-    if text is None:
-        text = _DEFINITIONS.get(rule.name)
-    if text is None:
-        spelled = _SPELLING.get(rule.name, rule.name)
-        fn: Callable[..., sympy.Expr] | None = getattr(sp, spelled, None)
-        if not callable(fn):
-            raise ValueError(f"to_sympy: no SymPy function for the op {rule.name!r}")
-        return fn
-    tree = formula.parse(text)
-    constants = {name: exact(v) for name, v in rule.constants().items()}
-
-    def apply(*operands: sympy.Expr) -> sympy.Expr:
-        return _Translate({**constants, **dict(zip(rule.operands, operands))}).visit(tree)
-
-    return apply
+    operands, form = _form(rule, text)
+    return lambda *v: form.xreplace(dict(zip(operands, v)))
 
 
-def _is_formula(text: str) -> bool:
-    try:
-        formula.check(text, "")
-    except ValueError:
-        return False
-    return True
+@lru_cache(maxsize=256)
+def _form(rule: Rule, text: str) -> tuple[tuple[Any, ...], Any]:
+    """The rule's forward formula over real symbols, made once per rule."""
+    sp = _sympy()
+    operands = tuple(sp.Dummy(name, real=True) for name in rule.operands)
+    names = {name: exact(v) for name, v in rule.constants().items()}
+    names.update(zip(rule.operands, operands))
+    form = _Translate(names).visit(formula.parse(text))
+    return operands, _one_function(form, operands)
+
+
+def _one_function(form: Any, operands: tuple[Any, ...]) -> Any:
+    """A one-input forward written in branches by the sign of x (so that floats do not
+    overflow) as one function: the shortest branch, where SymPy proves them equal."""
+    sp = _sympy()
+    if len(operands) != 1 or not form.has(sp.Piecewise, sp.Abs, sp.Max, sp.Min):
+        return form
+    (x,) = operands
+    sides = []
+    for sign in ({"positive": True}, {"negative": True}):
+        side = sp.Dummy("s", **sign)
+        sides.append(form.xreplace({x: side}).xreplace({side: x}))
+    if sides[0] == sides[1] or sp.simplify(sides[0] - sides[1]) != 0:
+        return form  # relu, abs: truly two functions
+    return min(sides, key=sp.count_ops)
 
 
 _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
@@ -176,10 +183,19 @@ class _Translate:
             args = [visit(a) for a in node.args]
             if node.func.id == "pow":
                 return sp.Pow(*args)
+            if node.func.id == "where":
+                test, yes, no = args
+                return sp.Piecewise((yes, test), (no, True))
             if node.func.id in TABLE:
                 return translation(TABLE[node.func.id])(*args)
-            if node.func.id in ("exp", "log"):  # _DEFINITIONS' own calls
-                return getattr(sp, node.func.id)(*args)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            name = node.func.attr  # np.<name>: an array formula's NumPy function
+            args = [visit(a) for a in node.args]
+            if name in _NUMPY_DEFINED:
+                return _NUMPY_DEFINED[name](*args)
+            fn = getattr(sp, _NUMPY.get(name, name), None)
+            if callable(fn):
+                return fn(*args)
         raise ValueError(f"to_sympy: cannot translate {ast.unparse(node)!r} to SymPy")
 
 
