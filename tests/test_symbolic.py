@@ -7,7 +7,7 @@ import sys
 
 import pytest
 import sympy
-from hypothesis import given, settings
+from hypothesis import given
 from strategies import expressions
 
 from autograd import Value, dot, explain, grad, primitive, to_sympy, total
@@ -105,7 +105,6 @@ def test_without_sympy_the_error_names_the_extra(monkeypatch):
     assert explain(a * 2, a).formula is None  # without formula=True, SymPy is not needed
 
 
-@settings(max_examples=40)
 @given(expressions(max_inputs=3, max_ops=6))
 def test_sympy_derivative_matches_the_engine(expr):
     xs = [Value(v, label=f"in{i}") for i, v in enumerate(expr.inputs)]

@@ -81,8 +81,8 @@ class Explanation:
         rel_tol: the relative tolerance of ``agrees``.
         digits: significant digits of the numbers shown.
         names: how each node is shown.
-        formula: d output / d wrt as a simplified SymPy expression of the leaves (and of
-            wrt), with ``explain(..., formula=True)``; else None.
+        formula: d output / d wrt as a SymPy expression of the leaves (and of wrt),
+            simplified where that shortens it, with ``explain(..., formula=True)``; else None.
     """
 
     output_name: str

@@ -31,7 +31,7 @@ from ._names import param_names
 if TYPE_CHECKING:
     import sympy
 
-__all__ = ["derivative", "exact", "symbols_of", "to_sympy", "translation"]
+__all__ = ["derivative", "exact", "node_formulas", "to_sympy", "translation"]
 
 # NumPy's functions that SymPy spells differently, or has not (log1p, expm1).
 _NUMPY = {"abs": "Abs", "maximum": "Max", "minimum": "Min", "arctan": "atan", "arcsin": "asin"}
@@ -199,7 +199,7 @@ class _Translate:
         raise ValueError(f"to_sympy: cannot translate {ast.unparse(node)!r} to SymPy")
 
 
-def symbols_of(
+def node_formulas(
     output: Value,
     params: Mapping[str, Value] | Iterable[tuple[str, Value]] | None = None,
     *,
@@ -288,11 +288,12 @@ def to_sympy(
     """
     if not isinstance(output, Value):
         raise TypeError(f"to_sympy: output must be a Value, got {type(output).__name__}")
-    return symbols_of(output, params)[output]
+    return node_formulas(output, params)[output]
 
 
 def derivative(output: Value, wrt: Value, names: Mapping[Value, str]) -> sympy.Expr:
-    """d output / d wrt as a simplified SymPy expression (``wrt`` may be interior).
+    """d output / d wrt as a SymPy expression, simplified where that makes it shorter
+    (``wrt`` may be interior).
 
     ``names`` name the symbols that have no label (``explain``'s names).
 
@@ -302,7 +303,8 @@ def derivative(output: Value, wrt: Value, names: Mapping[Value, str]) -> sympy.E
         2*x/(x**2 + 1)
     """
     sp = _sympy()
-    expr = symbols_of(output, cut=(wrt,), fallback=names)
+    expr = node_formulas(output, cut=(wrt,), fallback=names)
     if wrt not in expr:  # output does not depend on wrt
         return sp.Integer(0)
-    return sp.simplify(sp.diff(expr[output], expr[wrt]))
+    plain = sp.diff(expr[output], expr[wrt])
+    return min((plain, sp.simplify(plain)), key=sp.count_ops)  # simplify can lengthen it
