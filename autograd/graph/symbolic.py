@@ -18,13 +18,13 @@ from __future__ import annotations
 import ast
 import math
 import operator
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from .. import formula
 from ..backward import topological_order
-from ..rules import DOT, TABLE, TOTAL, Rule
+from ..rules import DOT, FAMILIES, TABLE, TOTAL, Rule
 from ..value import Value
 from ._names import param_names
 
@@ -105,8 +105,10 @@ def translation(rule: Rule) -> Callable[..., sympy.Expr]:
     text = rule.inline or rule.array
     if not builtin or rule.local is None or text is None:
         raise ValueError(
-            f"to_sympy: the op {rule.name!r} has no SymPy translation (only the built-in "
-            "ops do); write the graph with built-in ops, or replace its nodes by symbols"
+            f"to_sympy: the op {rule.name!r} has no SymPy translation: only the ops of "
+            f"autograd.rules.TABLE, x ** k and {', '.join(FAMILIES)} have one (a "
+            "primitive's forward is Python code, not a formula); build the graph from those "
+            "ops to see it as a formula"
         )
     operands, form = _form(rule, text)
     return lambda *v: form.xreplace(dict(zip(operands, v)))
@@ -203,7 +205,7 @@ def node_formulas(
     output: Value,
     params: Mapping[str, Value] | Iterable[tuple[str, Value]] | None = None,
     *,
-    cut: Sequence[Value] = (),
+    cut: Iterable[Value] = (),
     fallback: Mapping[Value, str] | None = None,
 ) -> dict[Value, sympy.Expr]:
     """Every node of the graph with its SymPy expression (leaves, then the nodes made).
@@ -215,6 +217,7 @@ def node_formulas(
     """
     sp = _sympy()
     given = param_names(params)
+    cut = set(cut)
     order = topological_order(output)
     expr: dict[Value, Any] = {}
     taken: set[str] = set()
