@@ -24,6 +24,7 @@ from .graph import (
     explain,
     render,
     to_dot,
+    to_sympy,
     walkthrough,
 )
 from .parse import ExpressionError, parse_expression
@@ -63,6 +64,7 @@ __all__ = [
     "parse_expression",
     "primitive",
     "to_dot",
+    "to_sympy",
     "topological_order",
     "total",
     "trace",

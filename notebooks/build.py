@@ -827,6 +827,43 @@ numeric = (first_derivative(0.3 + h) - first_derivative(0.3 - h)) / (2 * h)
 print(f"analytic {d2:.10f}  numeric {numeric:.10f}")
 assert abs(d2 - numeric) < 1e-6
 """),
+    md("""
+## The graph as a formula
+
+`to_sympy` writes a graph out as the SymPy expression it computes (it needs SymPy:
+`pip install 'chainrule[symbolic]'`). Labelled leaves become symbols, and the numbers
+you wrote stay exact. SymPy can then differentiate the formula itself, and its answer,
+evaluated at the leaves' values, must be the engine's: here the gradient and the
+Hessian of Rosenbrock's function.
+"""),
+    code("""
+import sympy
+
+from autograd import explain, to_sympy
+
+px, py = Value(-1.0, label="x"), Value(2.0, label="y")
+f = rosenbrock(px, py)
+formula = to_sympy(f)
+print("f       =", formula)
+X, Y = sympy.symbols("x y", real=True)  # to_sympy's symbols are real
+print("df/dx   =", sympy.diff(formula, X))
+at = {X: px.data, Y: py.data}
+by_sympy = [float(sympy.diff(formula, s).subs(at)) for s in (X, Y)]
+by_engine = list(grad(f, [px, py]))
+print("gradient by SymPy", by_sympy, " by the engine", by_engine)
+assert by_sympy == by_engine
+hessian = [[float(h) for h in row] for row in sympy.hessian(formula, (X, Y)).subs(at).tolist()]
+print("Hessian by SymPy ", hessian, " closed form", closed_form)
+assert hessian == closed_form
+"""),
+    md("""
+`explain(..., formula=True)` puts the derivative as a formula beside the chain rule's
+path products.
+"""),
+    code("""
+f.label = "f"
+print(explain(f, px, formula=True))
+"""),
 )
 
 

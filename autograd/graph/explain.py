@@ -21,6 +21,7 @@ from typing import Any
 from ..backward import grad, topological_order
 from ..value import Value
 from ._names import node_names, param_names
+from .symbolic import derivative
 
 __all__ = ["ExplainedPath", "Explanation", "NodeSummary", "explain"]
 
@@ -80,6 +81,8 @@ class Explanation:
         rel_tol: the relative tolerance of ``agrees``.
         digits: significant digits of the numbers shown.
         names: how each node is shown.
+        formula: d output / d wrt as a SymPy expression of the leaves (and of wrt),
+            simplified where that shortens it, with ``explain(..., formula=True)``; else None.
     """
 
     output_name: str
@@ -93,6 +96,7 @@ class Explanation:
     rel_tol: float = 1e-9
     digits: int = 4
     names: dict[Value, str] = field(default_factory=dict, repr=False)
+    formula: Any = None  # a sympy expression (SymPy is an optional extra, so not typed)
 
     @property
     def agrees(self) -> bool:
@@ -153,6 +157,8 @@ class Explanation:
             ]
             lines += _shorten(terms, "terms (all in .last_step)")
             lines.append(f"  = {self._n(self.total)}")
+        if self.formula is not None:
+            lines.append(f"{self._title()} = {self.formula}")
         lines.append(self._check())
         return "\n".join(lines)
 
@@ -211,6 +217,17 @@ class Explanation:
             rf" &= {_tex_num(self._n(self.total))}\end{{aligned}}"
         )
 
+    def formula_latex(self) -> str:
+        """``formula`` as LaTeX, ``\\frac{d L}{d a} = ...``, names written as in ``to_latex``."""
+        if self.formula is None:
+            raise ValueError("Explanation: no formula; call explain(..., formula=True)")
+        import sympy
+
+        shown = {s: _tex(s.name) for s in self.formula.free_symbols}
+        out, wrt = _tex(self.output_name), _tex(self.wrt_name)
+        body = sympy.latex(self.formula, symbol_names=shown)
+        return rf"\frac{{\mathrm{{d}} {out}}}{{\mathrm{{d}} {wrt}}} = {body}"
+
     def _repr_markdown_(self) -> str:
         lines = [f"**{self._title()}** by the chain rule: {_plural(self.path_count, 'path')}", ""]
         if self.paths is not None:
@@ -225,7 +242,10 @@ class Explanation:
                 lines.append(f"| `{row.name}` | {self._n(row.grad)} | {row.paths:,} |")
             lines.append("")
             lines.append("The last step of the chain rule sums over the nodes the input feeds:")
-        lines += ["", f"$$ {self.to_latex()} $$", "", self._check()]
+        lines += ["", f"$$ {self.to_latex()} $$", ""]
+        if self.formula is not None:
+            lines += [f"$$ {self.formula_latex()} $$", ""]
+        lines.append(self._check())
         return "\n".join(lines)
 
 
@@ -237,6 +257,7 @@ def explain(
     max_paths: int = 20,
     digits: int = 4,
     rel_tol: float = 1e-9,
+    formula: bool = False,
 ) -> Explanation:
     """Write d(output)/d(wrt) out as the chain rule: a sum over paths of products.
 
@@ -249,6 +270,10 @@ def explain(
             d output / d node for every node on the way, and the last step of the sum.
         digits: significant digits of the numbers shown.
         rel_tol: relative tolerance of the check against the engine's gradient.
+        formula: also give d output / d wrt as a formula (``Explanation.formula``, a
+            simplified SymPy expression; see ``to_sympy`` for its symbols), printed as one
+            line ``d L / d a = ...`` and shown in LaTeX in Jupyter. Needs SymPy
+            (``pip install 'chainrule[symbolic]'``).
 
     Returns:
         An ``Explanation`` (``print`` it; in Jupyter it shows as Markdown and LaTeX).
@@ -270,7 +295,16 @@ def explain(
             product: 3
         sum over 2 paths: d y / d x = 6
         engine gradient: 6 (agrees with the chain rule's 6, relative tolerance 1e-09)
-    """
+        >>> f = (x * x).tanh()
+        >>> f.label = "f"
+        >>> e = explain(f, x, formula=True)  # needs SymPy: pip install 'chainrule[symbolic]'
+        >>> e.formula
+        2*x/cosh(x**2)**2
+        >>> print(str(e).splitlines()[-2])
+        d f / d x = 2*x/cosh(x**2)**2
+        >>> print(e.formula_latex())
+        \\frac{\\mathrm{d} \\mathrm{f}}{\\mathrm{d} \\mathrm{x}} = \\frac{2 \\mathrm{x}}{\\cosh^{2}{\\left(\\mathrm{x}^{2} \\right)}}
+    """  # noqa: E501 (a doctest's expected output is one line, however long)
     if not isinstance(output, Value):
         raise TypeError(f"explain: output must be a Value, got {type(output).__name__}")
     if not isinstance(wrt, Value):
@@ -289,6 +323,7 @@ def explain(
         count[node] = 1 if node is wrt else sum(count[p] for p in node.parents)
     total_paths = count[output]
 
+    symbolic = derivative(output, wrt, names) if formula else None
     (engine,) = grad(output, [wrt], allow_unused=True)
     fields: dict[str, Any] = dict(  # what both kinds of Explanation share
         output_name=names[output],
@@ -298,6 +333,7 @@ def explain(
         rel_tol=rel_tol,
         digits=digits,
         names=names,
+        formula=symbolic,
     )
     if total_paths <= max_paths:
         paths = _paths(output, wrt, count)
