@@ -20,7 +20,7 @@ from __future__ import annotations
 import enum
 import itertools
 from collections.abc import Callable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from . import grad_mode
 from . import rules as r
@@ -428,14 +428,19 @@ class Value:
         """``round(v, 2)`` is ``round(v.data, 2)``, a float; ``round(v)`` is an int."""
         return round(self.data, ndigits)
 
-    def __getattr__(self, name: str) -> Any:
-        # Called only when normal lookup fails, so it costs nothing on the fast path.
-        hint = _MICROGRAD_NAMES.get(name)
-        if hint is not None:
-            raise AttributeError(f"Value has no attribute {name!r}: {hint}")
-        # Python's own message; with name and obj set, its traceback adds "Did you mean"
-        # for a misspelt name. (An unset slot, _d1 of a one-parent node, lands here too.)
-        raise AttributeError(f"'Value' object has no attribute {name!r}", name=name, obj=self)
+    # Hidden from type checkers: with a __getattr__ in sight, mypy would accept any
+    # attribute (a typo) and take a Value for any protocol (an Iterable, say).
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            # Called only when normal lookup fails, so it costs nothing on the fast path.
+            hint = _MICROGRAD_NAMES.get(name)
+            if hint is not None:
+                raise AttributeError(f"Value has no attribute {name!r}: {hint}")
+            # Python's own message; with name and obj set, its traceback adds "Did you mean"
+            # for a misspelt name. (An unset slot, _d1 of a one-parent node, lands here too.)
+            message = f"'Value' object has no attribute {name!r}"
+            raise AttributeError(message, name=name, obj=self)
 
     # Ordering compares data, so max(), min() and sorted() work. Equality and hashing stay
     # by identity (nodes are dict keys throughout the engine), so __eq__ is not defined:
