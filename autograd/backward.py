@@ -163,24 +163,34 @@ def _masked_sweep(order: list[Value]) -> None:
 
 
 def _hooked_sweep(order: list[Value]) -> None:
-    """``_masked_sweep`` that runs each node's hooks as it is reached, its gradient final.
+    """``_sweep`` that runs each node's hooks as it is reached, its gradient then final.
 
-    One sweep, masked from the start, so that no hook runs twice (the plain path may
-    sweep twice); where no mask acts it gives the same numbers as ``_sweep``.
+    One sweep, so that no hook runs twice (the plain path may sweep twice): a node whose
+    gradient is nan or inf passes it on as ``_masked_sweep`` does, the others as ``_sweep``
+    does, which gives the same numbers as the plain path.
     """
+    registry = hooks
     for node in reversed(order):
-        registered = hooks.get(node)
+        registered = registry.get(node)
         if registered is not None:
             node.grad = _run_hooks(registered, node.grad, False)
-        rule = node._rule
-        if rule is None:
+        a = node._p0
+        if a is None:
             continue
         g = node.grad
-        masks = rule.masks
-        for parent, d in zip(node.parents, node.local_grads):
-            if masks and d == 0.0:
-                continue
-            parent.grad += d * g
+        if g - g != 0.0:  # nan or inf: relu's inactive side must still pass exactly 0
+            masks = node._rule.masks if node._rule is not None else False
+            for parent, d in zip(node.parents, node.local_grads):
+                if not (masks and d == 0.0):
+                    parent.grad += d * g
+        elif a is MANY:
+            for parent, d in zip(node._p1, node._d1):
+                parent.grad += d * g
+        else:
+            a.grad += node._d0 * g
+            b = node._p1
+            if b is not None:
+                b.grad += node._d1 * g
 
 
 def _run_hooks(registered: dict[int, Hook], g: Any, create_graph: bool) -> Any:

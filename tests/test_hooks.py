@@ -8,6 +8,7 @@ import importlib
 import pytest
 
 from autograd import Value, grad
+from autograd import total as autograd_total
 from autograd import value as value_module
 
 
@@ -256,3 +257,35 @@ def test_without_hooks_the_dict_is_empty_so_backward_takes_its_plain_sweep(monke
     x = Value(2.0)
     (x * x).backward()
     assert x.grad == 4.0
+
+
+def test_a_hook_elsewhere_changes_no_gradient_of_this_graph():
+    def graph():
+        xs = [Value(0.3 * i - 1.0) for i in range(6)]
+        y = xs[0]
+        for i, x in enumerate(xs[1:]):
+            y = (y * x + x.relu()).tanh() if i % 2 else y + x * x - xs[0]
+        return xs, y + autograd_total(xs)
+
+    plain_xs, plain_y = graph()
+    plain_y.backward()
+    handle = Value(0.0).register_hook(lambda g: None)  # the hooked sweep now runs
+    xs, y = graph()
+    y.backward()
+    handle.remove()
+    assert [x.grad for x in xs] == [x.grad for x in plain_xs]
+    assert any(x.grad for x in xs)
+
+
+def test_the_hooked_sweep_passes_inf_through_relu_as_the_plain_one_does():
+    results = []
+    for hooked in (False, True):
+        x = Value(-1.0)
+        w = Value(2.0)
+        y = (x.relu() + w) * 1e308 * 10.0  # overflows: the gradient reaching relu is inf
+        handle = Value(0.0).register_hook(lambda g: None) if hooked else None
+        y.backward()
+        if handle is not None:
+            handle.remove()
+        results.append((x.grad, w.grad))
+    assert results[0] == results[1] == (0.0, float("inf"))
