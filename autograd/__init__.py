@@ -10,6 +10,7 @@ Example:
 """
 
 import sys
+import typing as _typing
 
 from .anomaly import detect_anomaly
 from .backward import backward, grad, topological_order
@@ -70,3 +71,23 @@ __all__ = [
     "trace",
     "walkthrough",
 ]
+
+
+# Hidden from type checkers: a module __getattr__ would make mypy accept any name imported
+# from autograd, typos included.
+if not _typing.TYPE_CHECKING:
+
+    def __getattr__(name: str) -> object:
+        """micrograd's ``draw_dot`` has another name here; every other name fails as usual.
+
+        Raises ImportError, not AttributeError, for that one name: ``from autograd import
+        draw_dot`` turns an AttributeError into its own "cannot import name" and drops the
+        hint. (So ``hasattr(autograd, "draw_dot")`` raises too, rather than saying False.)
+        """
+        if name == "draw_dot":
+            raise ImportError(
+                "autograd has no draw_dot: chainrule calls it draw "
+                "(from autograd import draw; draw(loss) gives the graph, data | grad per node)",
+                name=__name__,
+            )
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

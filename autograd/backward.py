@@ -12,8 +12,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal, overload
 
+from ._numbers import is_number
 from .anomaly import active_detector
-from .value import MANY, Value
+from .value import MANY, Hook, Value, hooks
 
 __all__ = ["backward", "grad", "topological_order"]
 
@@ -81,17 +82,24 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def backward(root: Value) -> None:
+def backward(root: Value, gradient: float = 1.0) -> None:
     """Fill ``.grad`` of every node ``root`` depends on; see ``Value.backward``."""
+    if type(gradient) is not float:
+        if not is_number(gradient):
+            raise TypeError(
+                f"backward: gradient must be a number (the seed d(final)/d(root)), "
+                f"got {type(gradient).__name__}: {gradient!r}"
+            )
+        gradient = float(gradient)
     with _collector_paused():
         # Inside detect_anomaly, a separate checked sweep first: the fast loop stays as is.
         detector = active_detector()
         if detector is not None:
             detector.check_backward(topological_order(root))
-        _backward(root)
+        _backward(root, gradient)
 
 
-def _backward(root: Value) -> None:
+def _backward(root: Value, gradient: float) -> None:
     order = topological_order(root)
     # Leaves accumulate across calls; this call's share is computed from zero and added
     # at the end, so that calling backward() twice gives exactly twice the gradient (not
@@ -100,17 +108,21 @@ def _backward(root: Value) -> None:
     before = [leaf.grad for leaf in leaves]
     for node in order:
         node.grad = 0.0
-    root.grad = 1.0
-    _sweep(order)
-    total = sum([leaf.grad for leaf in leaves])
-    if total - total != 0.0:  # nan or inf reached a leaf (or the sum overflowed): see
-        for node in order:  # _masked_sweep, which gives the same numbers where no mask acts
-            node.grad = 0.0
-        root.grad = 1.0
-        _masked_sweep(order)
+    root.grad = gradient
+    if hooks:  # one test per call: without hooks, the plain sweep below, as fast as ever
+        _hooked_sweep(order)
+    else:
+        _sweep(order)
+        total = sum([leaf.grad for leaf in leaves])
+        if total - total != 0.0:  # nan or inf reached a leaf (or the sum overflowed): see
+            for node in order:  # _masked_sweep: the same numbers where no mask acts
+                node.grad = 0.0
+            root.grad = gradient
+            _masked_sweep(order)
     if any(before):  # (after zero_grad() there is nothing to add)
         for leaf, old in zip(leaves, before):
-            leaf.grad = old + leaf.grad
+            # None (PyTorch's zero_grad(set_to_none=True)) counts as zero
+            leaf.grad = leaf.grad if old is None else old + leaf.grad
 
 
 def _sweep(order: list[Value]) -> None:
@@ -148,6 +160,59 @@ def _masked_sweep(order: list[Value]) -> None:
             if masks and d == 0.0:
                 continue
             parent.grad += d * g
+
+
+def _hooked_sweep(order: list[Value]) -> None:
+    """``_sweep`` that runs each node's hooks as it is reached, its gradient then final.
+
+    One sweep, so that no hook runs twice (the plain path may sweep twice): a node whose
+    gradient is nan or inf passes it on as ``_masked_sweep`` does, the others as ``_sweep``
+    does, which gives the same numbers as the plain path.
+    """
+    registry = hooks
+    for node in reversed(order):
+        registered = registry.get(node)
+        if registered is not None:
+            node.grad = _run_hooks(registered, node.grad, False)
+        a = node._p0
+        if a is None:
+            continue
+        g = node.grad
+        if g - g != 0.0:  # nan or inf: relu's inactive side must still pass exactly 0
+            masks = node._rule.masks if node._rule is not None else False
+            for parent, d in zip(node.parents, node.local_grads):
+                if not (masks and d == 0.0):
+                    parent.grad += d * g
+        elif a is MANY:
+            for parent, d in zip(node._p1, node._d1):
+                parent.grad += d * g
+        else:
+            a.grad += node._d0 * g
+            b = node._p1
+            if b is not None:
+                b.grad += node._d1 * g
+
+
+def _run_hooks(registered: dict[int, Hook], g: Any, create_graph: bool) -> Any:
+    """Call a node's hooks in the order registered, each on the gradient the last left."""
+    if create_graph and not isinstance(g, Value):
+        g = Value(g)
+    for hook in list(registered.values()):  # (a hook may remove itself)
+        out = hook(g)
+        if out is None:
+            continue
+        if create_graph and isinstance(out, Value):
+            g = out
+        elif is_number(out):
+            g = Value(out) if create_graph else float(out)
+        else:
+            wanted = "a Value, a number or None" if create_graph else "a number or None"
+            raise TypeError(
+                f"gradient hook {getattr(hook, '__qualname__', hook)!r} must return "
+                f"{wanted}, got {type(out).__name__}: {out!r}"
+                + (" (use .item() for its float)" if isinstance(out, Value) else "")
+            )
+    return g
 
 
 @overload
@@ -237,9 +302,14 @@ def _grad(
 
     wanted = set(inputs)
     grads: dict[Value, Any] = {output: 1.0}  # floats, or Values with create_graph
+    hooked = hooks if hooks else None  # (looked at per node only when there are hooks)
     for node in reversed(order):
         # Interior gradients are dropped as soon as they have been passed on.
         g = grads.get(node) if node in wanted else grads.pop(node, None)
+        if hooked is not None and g is not None and node in hooked:
+            g = _run_hooks(hooked[node], g, create_graph)
+            if node in wanted:
+                grads[node] = g
         if g is None or node._p0 is None:
             continue  # a leaf, or a node whose every path was masked (relu's inactive side)
         # create_graph re-runs the rule on Values, so the derivative is itself a graph.

@@ -18,14 +18,15 @@ to the marker ``MANY`` and keeps tuples: its parents in ``_p1``, its local deriv
 from __future__ import annotations
 
 import enum
+import itertools
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 from . import grad_mode
 from . import rules as r
 from ._numbers import is_number as _is_number
 
-__all__ = ["Value", "apply_rule", "apply_unchecked", "make_node"]
+__all__ = ["HookHandle", "Value", "apply_rule", "apply_unchecked", "make_node"]
 
 _new = object.__new__
 
@@ -262,6 +263,57 @@ def _checked_unary(method: Unary, rule: r.Rule) -> Unary:
     return checked
 
 
+# --- gradient hooks ------------------------------------------------------------------------
+# Kept here, keyed by node, not on the node: a slot on every Value would cost 8 bytes a node
+# for a feature few nodes use, and a WeakKeyDictionary needs ``__weakref__`` (another 8).
+# The price of a plain dict: a node with a hook stays alive until the hook is removed.
+# backward.py checks ``if hooks:`` once per call and takes its plain loop when it is empty.
+Hook = Callable[[Any], Any]
+hooks: dict[Value, dict[int, Hook]] = {}
+_hook_ids = itertools.count()
+
+
+class HookHandle:
+    """What ``Value.register_hook`` returns: ``.remove()`` unregisters the hook.
+
+    Removing twice is harmless. Also a context manager: the hook is removed on exit.
+    """
+
+    __slots__ = ("_id", "_node")
+
+    def __init__(self, node: Value, hook_id: int) -> None:
+        self._node = node
+        self._id = hook_id
+
+    def remove(self) -> None:
+        """Unregister the hook (and let its node be freed once nothing else holds it)."""
+        registered = hooks.get(self._node)
+        if registered is not None:
+            registered.pop(self._id, None)
+            if not registered:
+                del hooks[self._node]
+
+    def __enter__(self) -> HookHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+# micrograd's private names, and what chainrule calls them (see Value._prev).
+_MICROGRAD_NAMES: Final = {
+    "_prev": "chainrule calls this .parents (a tuple in argument order, not a set)",
+    "_op": "chainrule calls this .op",
+    "_backward": (
+        "chainrule has no per-node closure: call .backward() on the output, "
+        "or see .local_grads (d(node)/d(parent) for each parent)"
+    ),
+}
+
+
+def _micrograd_name(name: str) -> str:
+    return f"Value has no attribute {name!r}: {_MICROGRAD_NAMES[name]}"
+
 
 class Value:
     """A scalar node in a computation graph.
@@ -276,6 +328,11 @@ class Value:
             with no parents) accumulate across backward calls; interior nodes are
             overwritten by each call.
         label: the name given at creation ("" if none).
+
+    Comparison: ``<``, ``<=``, ``>``, ``>=`` compare ``.data`` (so ``max`` and ``sorted``
+    work), but ``==`` and ``!=`` are identity, as for any object: nodes are dict keys
+    throughout the engine. So ``Value(2.0) == Value(2.0)`` is False, and so is
+    ``Value(2.0) == 2.0``; compare ``v.data == 2.0`` (or ``v.item()``) instead.
 
     Example:
         >>> a = Value(-4.0, label="a")
@@ -358,8 +415,41 @@ class Value:
     def __float__(self) -> float:
         return self.data
 
+    # --- PyTorch's habits: the number inside ------------------------------------------
+
+    def item(self) -> float:
+        """The float this node holds (``.data``), as ``tensor.item()`` gives in PyTorch."""
+        return self.data
+
+    def __int__(self) -> int:
+        return int(self.data)
+
+    def __format__(self, spec: str) -> str:
+        """``f"{v:.3f}"`` formats ``.data``; ``f"{v}"`` (no spec) is ``str(v)``, the repr."""
+        return format(self.data, spec) if spec else str(self)
+
+    def __round__(self, ndigits: int | None = None) -> float:
+        """``round(v, 2)`` is ``round(v.data, 2)``, a float; ``round(v)`` is an int."""
+        return round(self.data, ndigits)
+
+    # micrograd's private names, each a property that raises with chainrule's spelling.
+    # Not a __getattr__: a class with one loses CPython's fast slot access for every
+    # attribute (backward measured 40% slower), though it is called only on a miss.
+    @property
+    def _prev(self) -> NoReturn:
+        raise AttributeError(_micrograd_name("_prev"))
+
+    @property
+    def _op(self) -> NoReturn:
+        raise AttributeError(_micrograd_name("_op"))
+
+    @property
+    def _backward(self) -> NoReturn:
+        raise AttributeError(_micrograd_name("_backward"))
+
     # Ordering compares data, so max(), min() and sorted() work. Equality and hashing stay
-    # by identity (nodes are dict keys throughout the engine), so __eq__ is not defined.
+    # by identity (nodes are dict keys throughout the engine), so __eq__ is not defined:
+    # ``v == 2.0`` is False whatever v holds (both sides return NotImplemented).
     def __lt__(self, other: Value | float) -> bool:
         return self.data < (other.data if isinstance(other, Value) else other)
 
@@ -374,11 +464,20 @@ class Value:
 
     # --- backpropagation (implemented in backward.py) ----------------------------------
 
-    def backward(self) -> None:
+    def backward(self, gradient: float = 1.0, retain_graph: bool | None = None) -> None:
         """Set ``.grad`` of every node this one depends on to d(self)/d(node).
 
         Leaves accumulate (``+=``) across calls, as parameters do in PyTorch; interior
-        nodes hold the gradient from this call only. Iterative: any depth works.
+        nodes hold the gradient from this call only. A leaf whose ``.grad`` was set to
+        None counts as 0 (PyTorch's ``zero_grad(set_to_none=True)``). Iterative: any
+        depth works. Hooks (``register_hook``) run as each node's gradient is final.
+
+        Args:
+            gradient: d(final)/d(self), the seed; ``backward(gradient=2.0)`` gives twice
+                the gradients, as if the output had been multiplied by 2.
+            retain_graph: accepted for PyTorch code and ignored: chainrule always keeps
+                the graph (its local derivatives are stored on the nodes), so
+                ``backward()`` can be called again on the same output.
 
         Example:
             >>> x = Value(3.0)
@@ -387,10 +486,48 @@ class Value:
             6.0
             >>> y.backward(); x.grad
             12.0
+            >>> y.backward(gradient=0.5); x.grad
+            15.0
         """
         from .backward import backward
 
-        backward(self)
+        backward(self, gradient)
+
+    def register_hook(self, hook: Callable[[Any], Any]) -> HookHandle:
+        """Call ``hook(grad)`` when this node's gradient is final in a backward pass.
+
+        Final means every node computed from this one has passed its share back, and
+        this node has not yet passed it on to its own parents. If the hook returns a
+        number, that number replaces the gradient (what the parents then receive, and
+        what ``.grad`` or ``grad(...)`` shows); if it returns None, the gradient is kept.
+        Runs in ``backward()`` and ``grad(...)``; with ``grad(..., create_graph=True)``
+        the hook gets, and may return, a ``Value``. A leaf's hook sees this call's
+        gradient, before it is added to what ``.grad`` held. A compiled ``Tape`` does
+        not run hooks.
+
+        The hook keeps this node (and so its graph) alive until ``.remove()`` is called
+        on the handle: hooks live in a module-level dict, not on the node, so that nodes
+        without hooks pay nothing for them.
+
+        Args:
+            hook: a callable taking the gradient and returning a number or None.
+
+        Returns:
+            A ``HookHandle``; ``handle.remove()`` unregisters the hook.
+
+        Example:
+            >>> x = Value(3.0)
+            >>> y = x * x
+            >>> handle = y.register_hook(lambda g: max(-1.0, min(1.0, g)))  # clip to [-1, 1]
+            >>> (y * 5).backward(); x.grad  # y's gradient 5 is clipped to 1, times 2x
+            6.0
+            >>> handle.remove()
+        """
+        if not callable(hook):
+            raise TypeError(f"register_hook: hook must be callable, got {type(hook).__name__}")
+        hook_id = next(_hook_ids)
+        hooks.setdefault(self, {})[hook_id] = hook
+        return HookHandle(self, hook_id)
 
     def detach(self) -> Value:
         """A new leaf with the same data and label, cut off from this node's graph.

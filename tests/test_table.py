@@ -31,6 +31,10 @@ FAMILIES = [r.power(2.0), r.power(3.0), r.power(-1.0), r.power(0.5), r.power(0.0
 FAMILIES += [r.leaky_relu(0.1)]
 
 
+# Value's public methods that make no node from their operand.
+_NOT_OPS = ("backward", "detach", "item", "register_hook")
+
+
 def _reached_by_value_methods() -> set[r.Rule]:
     """The rules of the nodes that Value's methods and operators make."""
     a, b = Value(0.7), Value(1.3)
@@ -38,7 +42,7 @@ def _reached_by_value_methods() -> set[r.Rule]:
     made += [a**2, a**3, a**-1, a**0.5, a**0, a.leaky_relu(0.1)]
     for name in dir(Value):
         method = getattr(Value, name)
-        if not name.startswith("_") and callable(method) and name not in ("backward", "detach"):
+        if not name.startswith("_") and callable(method) and name not in _NOT_OPS:
             made.append(method(a))
     made += [total([a, b, a]), dot([a, b, a], [b, a, b])]
     return {node.rule for node in made if node.rule is not None}
