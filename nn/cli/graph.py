@@ -68,7 +68,8 @@ def add_parser(commands: Subcommands) -> argparse.ArgumentParser:
         description="Evaluate an expression of named numbers, backpropagate, print the value "
         "and each gradient, and draw the computation graph. The expression is parsed, never "
         f"run: numbers, names, + - * / **, parentheses and the functions "
-        f"{' '.join(sorted(FUNCTIONS))}. An expression that starts with a minus sign and "
+        f"{' '.join(sorted(FUNCTIONS))}; pi and e are constants unless given a value. An "
+        "expression that starts with a minus sign and "
         'has no spaces goes after the options and --: chainrule graph -o g.svg -- "-x*y" x=1 y=2',
     )
     parser.add_argument("expression", help='the expression, e.g. "tanh(x*w + b)"')
