@@ -17,6 +17,7 @@ from typing import Any, NamedTuple, TypeVar
 from autograd import Value, dot
 from autograd._numbers import is_number
 
+from ._grads import zero_grads
 from .activations import Activation, resolve_activation
 from .init import check_scheme, init_neuron, make_rng
 
@@ -128,16 +129,20 @@ class Module:
         """
         return len(self.named_parameters())
 
-    def zero_grad(self) -> None:
-        """Set every parameter's ``.grad`` to 0 (leaves accumulate across ``backward``).
+    def zero_grad(self, set_to_none: bool = False) -> None:
+        """Set every parameter's ``.grad`` to 0.0 (leaves accumulate across ``backward``).
+
+        Args:
+            set_to_none: accepted so that PyTorch code runs unchanged; chainrule's
+                gradients are always numbers, so True also sets 0.0 (the same training:
+                a zero gradient adds nothing).
 
         Example:
-            >>> n = Neuron(1, seed=0); n([1.0]).backward(); n.zero_grad()
+            >>> n = Neuron(1, seed=0); n([1.0]).backward(); n.zero_grad(set_to_none=True)
             >>> [p.grad for p in n.parameters()]
             [0.0, 0.0]
         """
-        for p in self.parameters():
-            p.grad = 0.0
+        zero_grads(self.parameters(), set_to_none, type(self).__name__)
 
     def state_dict(self) -> dict[str, float]:
         """The parameters' values by name, as plain floats (a copy, safe to keep).

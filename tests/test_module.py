@@ -181,6 +181,26 @@ def test_zero_grad():
     assert all(p.grad == 0.0 for p in model.parameters())
 
 
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_zero_grad_accepts_set_to_none_and_always_leaves_numbers(set_to_none):
+    model = nn.MLP(2, [2, 1], seed=0)
+    model([1.0, 2.0]).backward()
+    first = [p.grad for p in model.parameters()]
+    model.zero_grad(set_to_none=set_to_none)
+    assert [type(p.grad) for p in model.parameters()] == [float] * len(first)
+    assert all(p.grad == 0.0 for p in model.parameters())
+    model([1.0, 2.0]).backward()  # the next backward starts from zero, not from `first`
+    assert [p.grad for p in model.parameters()] == first
+
+
+def test_zero_grad_set_to_none_must_be_a_bool():
+    model = nn.MLP(2, [1], seed=0)
+    model.parameters()[0].grad = 5.0
+    with pytest.raises(TypeError, match=r"MLP.zero_grad: set_to_none must be True or False"):
+        model.zero_grad(set_to_none="yes")
+    assert model.parameters()[0].grad == 5.0  # nothing changed
+
+
 def test_repr_is_nested_and_readable():
     text = repr(nn.MLP(2, [16, 1], activation="tanh", seed=0))
     assert text == (
