@@ -523,3 +523,31 @@ def test_console_script_is_declared():
     if script.exists():  # installed (pip install -e . puts it next to the interpreter)
         done = subprocess.run([script, "--version"], capture_output=True, text=True, timeout=60)
         assert done.stdout.strip() == "chainrule 0.1.0"
+
+
+@pytest.mark.parametrize(
+    ("argv", "suggested"),
+    [
+        (["-x*y", "x=1", "y=2"], "chainrule graph -- '-x*y' x=1 y=2"),
+        (["-x*y"], "chainrule graph -- '-x*y'"),
+        (["-x", "x=1", "-o", "g.dot"], "chainrule graph -o g.dot -- -x x=1"),
+        (["-tanh(x)", "x=1", "--explain", "x"], "chainrule graph --explain x -- '-tanh(x)' x=1"),
+    ],
+)
+def test_graph_says_to_put_an_expression_starting_with_minus_after_dashes(argv, suggested):
+    status, out, err = run_main(["graph", *argv])
+    assert status == 2 and out == ""
+    assert err.startswith("chainrule graph: error: ")
+    assert "looks like an option: put the expression after --" in err
+    assert err.rstrip().endswith(f"as in {suggested}")
+    assert len(err.splitlines()) == 1
+
+
+def test_graph_runs_an_expression_starting_with_minus_after_dashes(tmp_path):
+    path = tmp_path / "g.dot"
+    status, out, err = run_main(["graph", "-o", path, "--", "-x*y", "x=1", "y=-2"])
+    assert (status, err) == (0, "")
+    assert out.splitlines()[:3] == ["f = -x*y = 2", "df/dx = 2", "df/dy = -1"]
+    # Negative values and numbers are not mistaken for a misplaced expression.
+    status, out, err = run_main(["graph", "x*-1", "x=-2", "-o", path])
+    assert (status, err) == (0, "") and out.startswith("f = x*-1 = 2")
