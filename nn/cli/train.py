@@ -12,6 +12,11 @@ The labels, the number of outputs and the decision rule follow from the loss: ``
 and ``mse`` want labels +-1 and one output, ``bce`` labels 0/1 and one output (a logit),
 ``cross_entropy`` class indices and one output per class. A two-class loss on a dataset
 with more classes is refused before anything runs.
+
+A run that diverges (the final loss not finite, or ``DIVERGED_FACTOR`` times the loss
+before the first step) is an error, exit status 1, whatever the optimizer; a run that ends
+at chance accuracy is a one-line warning. Both name a learning rate to try, from
+``GOOD_LRS`` (measured on the default run, also listed in ``--help``).
 """
 
 from __future__ import annotations
