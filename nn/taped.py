@@ -168,14 +168,17 @@ class TapedLoss:
 
     def _reduction(
         self, X: Sequence[Any], y: Sequence[Any]
-    ) -> tuple[Literal["mean", "sum"], float]:
+    ) -> tuple[Literal["mean", "sum"] | None, float]:
         """Whether the loss is the mean or the sum of per-example losses, from a batch of
-        more than one example; also returns the batch's eager loss."""
+        more than one example (None while a zero loss cannot tell); also returns the
+        batch's eager loss."""
         with no_grad():
             preds = [self.model(x) for x in X]
             eager = self.loss(preds, list(y)).data
             each = math.fsum(self.loss([p], [t]).data for p, t in zip(preds, y, strict=True))
         n = len(X)
+        if _close(eager, each / n) and _close(eager, each):
+            return None, eager  # every example's loss is 0: ask the next batch
         if _close(eager, each / n):
             return "mean", eager
         if _close(eager, each):

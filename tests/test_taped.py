@@ -157,3 +157,12 @@ def test_the_reduction_is_read_from_the_first_batch_of_more_than_one():
     averaged = nn.TapedLoss(model, nn.mse_loss)
     averaged.backward(X, y)
     assert averaged.reduction == "mean"
+
+
+def test_a_first_batch_of_zero_losses_leaves_the_reduction_to_the_next_batch():
+    model = nn.MLP(2, [1], activation="linear", seed=0)
+    X = [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]
+    y = [model(x).data for x in X]  # the model is already exact: every loss is 0
+    taped = nn.TapedLoss(model, lambda p, t: nn.mse_loss(p, t, reduction="sum"))
+    assert taped.backward(X, y)[0] == 0.0
+    assert taped.reduction is None
