@@ -10,6 +10,7 @@ message naming what was not allowed.
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,11 @@ from typing import Any
 from .rules import FAMILIES, TABLE, Family
 from .value import Value
 
-__all__ = ["FUNCTIONS", "ExpressionError", "Parsed", "parse_expression"]
+__all__ = ["CONSTANTS", "FUNCTIONS", "ExpressionError", "Parsed", "parse_expression"]
+
+# Names that stand for a number when no value is given for them: a value the user gives
+# for ``pi`` or ``e`` wins (then the name is a variable, with a gradient, like any other).
+CONSTANTS: dict[str, float] = {"e": math.e, "pi": math.pi}
 
 
 def _family_op(family: Family) -> Callable[..., Value]:
@@ -89,8 +94,10 @@ def parse_expression(text: str, values: Mapping[str, float]) -> Parsed:
     Args:
         text: an expression such as ``"tanh(x*w + b)"``: numbers, names, ``+ - * / **``,
             unary minus, parentheses and calls to the functions in ``FUNCTIONS``
-            (``leaky_relu(x, 0.2)`` takes a constant slope).
-        values: a number for every variable name in ``text``.
+            (``leaky_relu(x, 0.2)`` takes a constant slope). ``pi`` and ``e`` are the
+            constants of ``CONSTANTS`` unless ``values`` gives them a number.
+        values: a number for every variable name in ``text``; a value for ``pi`` or
+            ``e`` makes that name a variable instead of the constant.
 
     Returns:
         ``Parsed(output, inputs)``; each input is a leaf labelled with its name.
@@ -104,6 +111,8 @@ def parse_expression(text: str, values: Mapping[str, float]) -> Parsed:
         >>> p.output.backward()
         >>> round(p.output.data, 6), round(p.inputs["w"].grad, 6)
         (-0.291313, 0.457568)
+        >>> parse_expression("2*pi*r", {"r": 1.0}).output.data  # pi: no value given
+        6.283185307179586
     """
     if not isinstance(text, str):
         raise ExpressionError(f"the expression must be a string, got {type(text).__name__}")
@@ -133,6 +142,8 @@ def _leaves(tree: ast.Expression, values: Mapping[str, float]) -> dict[str, Valu
     for name in dict.fromkeys(n.id for n in found):
         if name in FUNCTIONS:
             raise ExpressionError(f"{name!r} is a function: call it, as in {name}(x)")
+        if name not in values and name in CONSTANTS:
+            continue  # a constant, built as a number by _apply_checked
         if name not in values:
             raise ExpressionError(f"no value for variable {name!r}: give it as {name}=<number>")
         number = values[name]
@@ -222,7 +233,7 @@ def _apply_checked(
         assert isinstance(number, (int, float))  # _check let only numbers through
         return float(number)
     if isinstance(node, ast.Name):
-        return inputs[node.id]
+        return inputs[node.id] if node.id in inputs else CONSTANTS[node.id]
     if isinstance(node, ast.BinOp):
         a, b = args
         if not isinstance(a, Value) and not isinstance(b, Value):

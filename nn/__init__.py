@@ -1,5 +1,6 @@
 """chainrule's neural-network layer on ``autograd.Value``: modules, losses, optimizers,
-schedules, toy datasets, a training loop and JSON checkpoints.
+schedules, toy datasets, a training loop, JSON checkpoints and, in ``nn.plots``,
+pictures of training (matplotlib, the ``plot`` extra, imported only when one is drawn).
 
 Example:
     >>> import nn
@@ -24,7 +25,8 @@ if getattr(autograd, "__distribution__", None) != "chainrule":
         "virtual environment (`make test` creates one in .venv)."
     )
 
-from . import datasets
+# plots imports matplotlib only inside its functions: `import nn` stays light.
+from . import datasets, plots
 from .activations import ACTIVATIONS
 from .checkpoint import load, save
 from .init import INIT_SCHEMES
@@ -65,6 +67,7 @@ __all__ = [
     "hinge_loss",
     "load",
     "mse_loss",
+    "plots",
     "save",
     "softmax",
 ]

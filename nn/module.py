@@ -17,6 +17,7 @@ from typing import Any, NamedTuple, TypeVar
 from autograd import Value, dot
 from autograd._numbers import is_number
 
+from ._grads import zero_grads
 from .activations import Activation, resolve_activation
 from .init import check_scheme, init_neuron, make_rng
 
@@ -128,16 +129,54 @@ class Module:
         """
         return len(self.named_parameters())
 
-    def zero_grad(self) -> None:
-        """Set every parameter's ``.grad`` to 0 (leaves accumulate across ``backward``).
+    def summary(self) -> str:
+        """A table of the module's layers: inputs, neurons, activation and parameters.
+
+        Returns:
+            The table as text, one row per layer (one row for a module without layers)
+            and a last row with the total number of parameters.
 
         Example:
-            >>> n = Neuron(1, seed=0); n([1.0]).backward(); n.zero_grad()
+            >>> print(MLP(3, [4, 4, 1], activation="tanh", output_activation="tanh").summary())
+            layer  inputs  neurons  activation  parameters
+            0           3        4  tanh                16
+            1           4        4  tanh                20
+            2           4        1  tanh                 5
+            total                                       41
+        """
+        header = ("layer", "inputs", "neurons", "activation", "parameters")
+        rows = [header, *(tuple(map(str, row)) for row in self._summary_rows())]
+        rows.append(("total", "", "", "", str(self.num_parameters())))
+        widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+        numeric = (False, True, True, False, True)  # numbers right-aligned, names left
+
+        def line(row: tuple[str, ...]) -> str:
+            cells = [
+                cell.rjust(w) if right and row is not header else cell.ljust(w)
+                for cell, w, right in zip(row, widths, numeric, strict=True)
+            ]
+            return "  ".join(cells).rstrip()
+
+        return "\n".join(line(row) for row in rows)
+
+    def _summary_rows(self) -> list[tuple[object, ...]]:
+        """``summary()``'s rows: (name, inputs, neurons, activation, parameters)."""
+        return [(type(self).__name__, "", "", "", self.num_parameters())]
+
+    def zero_grad(self, set_to_none: bool = False) -> None:
+        """Set every parameter's ``.grad`` to 0.0 (leaves accumulate across ``backward``).
+
+        Args:
+            set_to_none: accepted so that PyTorch code runs unchanged; chainrule's
+                gradients are always numbers, so True also sets 0.0 (the same training:
+                a zero gradient adds nothing).
+
+        Example:
+            >>> n = Neuron(1, seed=0); n([1.0]).backward(); n.zero_grad(set_to_none=True)
             >>> [p.grad for p in n.parameters()]
             [0.0, 0.0]
         """
-        for p in self.parameters():
-            p.grad = 0.0
+        zero_grads(self.parameters(), set_to_none, type(self).__name__)
 
     def state_dict(self) -> dict[str, float]:
         """The parameters' values by name, as plain floats (a copy, safe to keep).
@@ -280,6 +319,9 @@ class Neuron(Module):
             act = act + self.b
         return self._act(act)
 
+    def _summary_rows(self) -> list[tuple[object, ...]]:
+        return [("neuron", self.nin, 1, self.activation, self.num_parameters())]
+
     def __repr__(self) -> str:
         bias = "" if self.b is not None else ", bias=False"
         return f"Neuron({self.nin}, activation={self.activation}{bias})"
@@ -322,6 +364,9 @@ class Layer(Module):
     def _forward(self, x: list[Value]) -> list[Value]:
         return [n._forward(x) for n in self.neurons]
 
+    def _summary_rows(self) -> list[tuple[object, ...]]:
+        return [(0, self.nin, self.nout, self.activation, self.num_parameters())]
+
     def __repr__(self) -> str:
         bias = "" if self.neurons[0].b is not None else ", bias=False"
         return f"Layer({self.nin} -> {self.nout}, activation={self.activation}{bias})"
@@ -334,7 +379,10 @@ class MLP(Module):
         nin: number of inputs.
         nouts: the width of each layer, e.g. ``[16, 16, 1]``.
         activation: the hidden layers' activation (default ``"relu"``).
-        output_activation: the last layer's activation; None means linear (micrograd).
+        output_activation: the last layer's activation, set on its own: None (the
+            default) means linear, as in micrograd's demo net. Pass the same name as
+            ``activation`` for tanh everywhere, as in micrograd's lecture net:
+            ``MLP(3, [4, 4, 1], activation="tanh", output_activation="tanh")``.
         bias: whether neurons have biases.
         init: initialisation scheme, see ``nn.init`` (default ``"pytorch"``).
         seed: int, ``random.Random`` or None; one seed fixes every parameter.
@@ -346,6 +394,11 @@ class MLP(Module):
         >>> y = model([0.5, -1.0])
         >>> type(y).__name__, model.num_parameters()
         ('Value', 17)
+        >>> lecture = MLP(3, [4, 4, 1], activation="tanh", output_activation="tanh", seed=0)
+        >>> [layer.activation for layer in lecture.layers]  # micrograd's lecture MLP
+        ['tanh', 'tanh', 'tanh']
+        >>> -1 < lecture([2.0, 3.0, -1.0]).data < 1
+        True
     """
 
     def __init__(
@@ -411,6 +464,12 @@ class MLP(Module):
             [1]
         """
         return None if self._config is None else dict(self._config)
+
+    def _summary_rows(self) -> list[tuple[object, ...]]:
+        return [
+            (i, layer.nin, layer.nout, layer.activation, layer.num_parameters())
+            for i, layer in enumerate(self.layers)
+        ]
 
     def __repr__(self) -> str:
         lines = "".join(f"  ({i}): {layer!r}\n" for i, layer in enumerate(self.layers))

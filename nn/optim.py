@@ -18,6 +18,8 @@ from typing import Any, NamedTuple
 from autograd import Value
 from autograd._numbers import is_number
 
+from ._grads import zero_grads
+
 __all__ = ["SGD", "Adam", "AdamW", "Optimizer"]
 
 
@@ -133,16 +135,20 @@ class Optimizer:
     def lr(self, value: float) -> None:
         self._lr = _at_least_zero(type(self).__name__, "lr", value)
 
-    def zero_grad(self) -> None:
+    def zero_grad(self, set_to_none: bool = False) -> None:
         """Set every parameter's ``.grad`` to 0.0 (gradients of leaves accumulate).
+
+        Args:
+            set_to_none: accepted so that PyTorch code runs unchanged; chainrule's
+                gradients are always numbers, so True also sets 0.0 (the same training:
+                a zero gradient adds nothing).
 
         Example:
             >>> p = Value(1.0); p.grad = 3.0
-            >>> SGD([p], lr=0.1).zero_grad(); p.grad
+            >>> SGD([p], lr=0.1).zero_grad(set_to_none=True); p.grad
             0.0
         """
-        for p in self.params:
-            p.grad = 0.0
+        zero_grads(self.params, set_to_none, type(self).__name__)
 
     def step(self) -> None:
         """Update every parameter's ``.data`` from its ``.grad`` (reads grads, never computes them).

@@ -1,10 +1,14 @@
 """Training steps replayed from compiled tapes: what ``fit(..., tape=True)`` runs.
 
-nn's batch losses are the mean of per-example losses. So the model and the loss of one
-example are traced once (``autograd.trace``), the example's numbers as the tape's inputs
-and the model's parameters as its parameters, and replayed on a whole batch with NumPy
-(``Tape.batch_value_and_grad``): the parameter gradients summed over the batch, divided by
-its size, are what ``loss.backward()`` gives in eager mode, without building a graph.
+nn's batch losses are the mean (or, with ``reduction="sum"``, the sum) of per-example
+losses. So the model and the loss of one example are traced once (``autograd.trace``), the
+example's numbers as the tape's inputs and the model's parameters as its parameters, and
+replayed on a whole batch with NumPy (``Tape.batch_value_and_grad``): the parameter
+gradients summed over the batch (divided by its size for a mean) are what
+``loss.backward()`` gives in eager mode, without building a graph. Which of the two the
+loss is, is read from the first batch of more than one example: its eager loss is
+compared with the mean and the sum of its per-example losses (a sum-reduced loss is the
+mean times n, such as notebook 3's half sum of squares).
 
 nn's losses read a target as a number, so a target is a constant of the trace: one tape
 is made per distinct target (two for hinge labels, k for k classes). Regression targets
@@ -22,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from autograd import Tape, Value, no_grad, trace
 
@@ -58,11 +62,13 @@ class Model(Protocol):
 
 
 class TapedLoss:
-    """The mean loss of ``model`` over a batch, computed by replaying per-target tapes.
+    """The loss of ``model`` over a batch, computed by replaying per-target tapes.
 
     Args:
         model: maps one sample (a list of numbers) to a prediction.
-        loss: ``loss(predictions, targets) -> Value``, the mean of per-example losses.
+        loss: ``loss(predictions, targets) -> Value``, the mean or the sum of
+            per-example losses (which one is read from the first batch; see
+            ``reduction``).
 
     Example:
         >>> from nn import MLP, SGD, hinge_loss
@@ -83,6 +89,9 @@ class TapedLoss:
         self.params = list(model.parameters())
         self.tapes: dict[Any, Tape] = {}
         self.checked = False
+        # "mean" or "sum", read from the first batch of more than one example (for one
+        # example the two are the same); None until then.
+        self.reduction: Literal["mean", "sum"] | None = None
 
     def _tape(self, sample: Any, target: Any) -> Tape:
         key = _key(target)
@@ -105,22 +114,24 @@ class TapedLoss:
         return tape
 
     def backward(self, X: Sequence[Any], y: Sequence[Any]) -> tuple[float, list[Any]]:
-        """Add the batch's mean-loss gradients to the parameters' ``.grad``.
+        """Add the batch loss's gradients to the parameters' ``.grad``.
 
-        The first call also computes the loss eagerly and raises if the two differ.
+        The first call also computes the loss eagerly and raises if the two differ; the
+        first batch of more than one example also tells whether the loss is a mean or a
+        sum of per-example losses.
 
         Args:
             X: the batch's samples (lists of numbers or Values).
             y: their targets.
 
         Returns:
-            ``(loss, predictions)``: the mean loss, and each sample's prediction as a
-            ``Value`` (or list of them), for accuracy.
+            ``(loss, predictions)``: the batch loss (mean or sum, as the loss is), and
+            each sample's prediction as a ``Value`` (or list of them), for accuracy.
 
         Raises:
-            ValueError: the taped loss is not the eager one (a loss that is not a mean of
-                per-example losses, or a model that branches on ``.data``), or there are
-                too many distinct targets.
+            ValueError: the loss is neither the mean nor the sum of per-example losses,
+                the taped loss is not the eager one (a model that branches on ``.data``),
+                or there are too many distinct targets.
         """
         try:
             import numpy as np
@@ -129,10 +140,13 @@ class TapedLoss:
         if len(X) != len(y) or not X:
             raise ValueError(f"TapedLoss: got {len(X)} samples and {len(y)} targets")
 
+        eager = None
+        if self.reduction is None and len(X) > 1:
+            self.reduction, eager = self._reduction(X, y)
         by_target: dict[Any, list[int]] = {}
         for i, t in enumerate(y):
             by_target.setdefault(_key(t), []).append(i)
-        scale = 1.0 / len(X)
+        scale = 1.0 if self.reduction == "sum" else 1.0 / len(X)
         total = 0.0
         preds: list[Any] = [None] * len(X)
         for rows in by_target.values():
@@ -147,18 +161,46 @@ class TapedLoss:
             else:
                 for i, p in zip(rows, aux.tolist(), strict=True):
                     preds[i] = Value(p)
-        mean = total * scale
+        value = total * scale
         if not self.checked:
-            self._check(X, y, mean)
-        return mean, preds
+            self._check(X, y, value, eager)
+        return value, preds
 
-    def _check(self, X: Sequence[Any], y: Sequence[Any], mean: float) -> None:
+    def _reduction(
+        self, X: Sequence[Any], y: Sequence[Any]
+    ) -> tuple[Literal["mean", "sum"] | None, float]:
+        """Whether the loss is the mean or the sum of per-example losses, from a batch of
+        more than one example (None while a zero loss cannot tell); also returns the
+        batch's eager loss."""
         with no_grad():
-            eager = self.loss([self.model(x) for x in X], list(y)).data
-        if not math.isclose(mean, eager, rel_tol=CHECK_RTOL, abs_tol=1e-12):
+            preds = [self.model(x) for x in X]
+            eager = self.loss(preds, list(y)).data
+            each = math.fsum(self.loss([p], [t]).data for p, t in zip(preds, y, strict=True))
+        n = len(X)
+        if _close(eager, each / n) and _close(eager, each):
+            return None, eager  # every example's loss is 0: ask the next batch
+        if _close(eager, each / n):
+            return "mean", eager
+        if _close(eager, each):
+            return "sum", eager
+        raise ValueError(
+            f"fit(tape=True): the loss of the first batch ({eager!r}) is neither the mean "
+            f"({each / n!r}) nor the sum ({each!r}) of its {n} per-example losses; "
+            "tape=True needs one of the two: use tape=False"
+        )
+
+    def _check(self, X: Sequence[Any], y: Sequence[Any], value: float, eager: float | None) -> None:
+        if eager is None:
+            with no_grad():
+                eager = self.loss([self.model(x) for x in X], list(y)).data
+        if not _close(value, eager):
             raise ValueError(
-                f"fit(tape=True): the taped loss {mean!r} differs from the eager loss "
-                f"{eager!r} on the first batch: the loss must be the mean of per-example "
-                "losses, and the model must not branch on .data; use tape=False"
+                f"fit(tape=True): the taped loss {value!r} differs from the eager loss "
+                f"{eager!r} on the first batch: the model must not branch on .data; "
+                "use tape=False"
             )
         self.checked = True
+
+
+def _close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=CHECK_RTOL, abs_tol=1e-12)

@@ -124,9 +124,10 @@ def fit(
         callback: called as ``callback(epoch, history)`` after each epoch.
         tape: replay compiled tapes of the per-example loss on each batch with NumPy
             (``nn.TapedLoss``, the ``fast`` extra) instead of building graphs: the same
-            training, many times faster. Needs a loss that is the mean of per-example
-            losses and few distinct targets (a classification); the first batch is
-            checked against the eager loss.
+            training, many times faster. Needs a loss that is the mean or the sum of
+            per-example losses (``reduction="mean"`` or ``"sum"``: which one is read
+            from the first batch) and few distinct targets (a classification); the
+            first batch is checked against the eager loss.
 
     Returns:
         The history: ``{"loss": [...], "lr": [...]}`` with one entry per epoch, plus

@@ -181,6 +181,26 @@ def test_zero_grad():
     assert all(p.grad == 0.0 for p in model.parameters())
 
 
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_zero_grad_accepts_set_to_none_and_always_leaves_numbers(set_to_none):
+    model = nn.MLP(2, [2, 1], seed=0)
+    model([1.0, 2.0]).backward()
+    first = [p.grad for p in model.parameters()]
+    model.zero_grad(set_to_none=set_to_none)
+    assert [type(p.grad) for p in model.parameters()] == [float] * len(first)
+    assert all(p.grad == 0.0 for p in model.parameters())
+    model([1.0, 2.0]).backward()  # the next backward starts from zero, not from `first`
+    assert [p.grad for p in model.parameters()] == first
+
+
+def test_zero_grad_set_to_none_must_be_a_bool():
+    model = nn.MLP(2, [1], seed=0)
+    model.parameters()[0].grad = 5.0
+    with pytest.raises(TypeError, match=r"MLP.zero_grad: set_to_none must be True or False"):
+        model.zero_grad(set_to_none="yes")  # type: ignore[arg-type]  # wrong on purpose
+    assert model.parameters()[0].grad == 5.0  # nothing changed
+
+
 def test_repr_is_nested_and_readable():
     text = repr(nn.MLP(2, [16, 1], activation="tanh", seed=0))
     assert text == (
@@ -268,3 +288,54 @@ def test_mlp_gradients_match_central_differences():
         down = f()
         p.data = start
         assert p.grad == pytest.approx((up - down) / (2 * h), abs=1e-8), name
+
+
+def test_micrograds_lecture_mlp_is_tanh_in_every_layer_including_the_output():
+    # micrograd's lecture: n = MLP(3, [4, 4, 1]), every Neuron returning tanh(w . x + b).
+    model = nn.MLP(3, [4, 4, 1], activation="tanh", output_activation="tanh", seed=0)
+    assert [(layer.nin, layer.nout) for layer in model.layers] == [(3, 4), (4, 4), (4, 1)]
+    assert [n.activation for layer in model.layers for n in layer.neurons] == ["tanh"] * 9
+    assert model.num_parameters() == 41
+    x = [2.0, 3.0, -1.0]
+    h = x
+    for layer in model.layers:  # by hand, the lecture's way
+        h = [
+            math.tanh(sum(w.data * xi for w, xi in zip(n.w, h)) + b.data)
+            for n in layer.neurons
+            if (b := n.b) is not None  # every lecture neuron has a bias
+        ]
+    out = model(x)
+    assert out.data == pytest.approx(h[0], rel=1e-12)
+    assert out.op == "tanh"  # the output node itself is a tanh, not a linear sum
+
+
+def test_output_layer_stays_linear_unless_asked():
+    model = nn.MLP(3, [4, 4, 1], activation="tanh", seed=0)
+    assert [layer.activation for layer in model.layers] == ["tanh", "tanh", "linear"]
+
+
+def test_summary_lists_each_layer_and_the_total():
+    model = nn.MLP(2, [16, 3], activation="relu", output_activation="sigmoid", seed=0)
+    assert model.summary() == (
+        "layer  inputs  neurons  activation  parameters\n"
+        "0           2       16  relu                48\n"
+        "1          16        3  sigmoid             51\n"
+        "total                                       99"
+    )
+    assert model.num_parameters() == 99
+
+
+def test_summary_of_a_neuron_a_layer_and_a_custom_module():
+    assert nn.Neuron(2, bias=False).summary().splitlines()[1].split() == [
+        "neuron", "2", "1", "relu", "2"
+    ]
+    assert nn.Layer(4, 2, activation="tanh").summary().splitlines()[1].split() == [
+        "0", "4", "2", "tanh", "10"
+    ]
+
+    class Pair(nn.Module):
+        def __init__(self):
+            self.a, self.b = Value(1.0), Value(2.0)
+
+    lines = Pair().summary().splitlines()
+    assert [line.split() for line in lines[1:]] == [["Pair", "2"], ["total", "2"]]

@@ -21,8 +21,8 @@ SUBMODULES = [
 
 def test_all_is_complete_and_sorted():
     public = {name for name in vars(nn) if not name.startswith("_")}
-    # Submodules are attributes too; only `datasets` is meant to be used as nn.datasets.
-    public -= set(SUBMODULES) - {"datasets"}
+    # Submodules are attributes too; only `datasets` and `plots` are meant to be used so.
+    public -= set(SUBMODULES) - {"datasets", "plots"}
     public.discard("autograd")  # imported for the check below
     assert set(nn.__all__) == public
 
@@ -61,3 +61,15 @@ def test_import_succeeds_with_chainrules_autograd():
     result = run_python("import autograd, nn; print(autograd.__distribution__)")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "chainrule"
+
+
+def test_plots_is_reachable_from_import_nn_alone_without_importing_matplotlib():
+    code = (
+        "import sys, nn\n"
+        "print('matplotlib' in sys.modules, callable(nn.plots.history_figure))\n"
+        "figure = nn.plots.history_figure({'loss': [1.0, 0.5]})\n"
+        "print('matplotlib' in sys.modules, type(figure).__name__)"
+    )
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True", "True", "Figure"]

@@ -341,3 +341,20 @@ def test_schedule_validation():
         nn.LinearLR(opt, total_iters=-2)
     with pytest.raises(TypeError):
         nn.StepLR("not an optimizer", step_size=1)  # type: ignore[arg-type]  # wrong on purpose: checks the error
+
+
+@pytest.mark.parametrize("optimizer_class", [nn.SGD, nn.Adam, nn.AdamW])
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_zero_grad_accepts_set_to_none_and_sets_zero(optimizer_class, set_to_none):
+    p = Value(1.0)
+    p.grad = 3.0
+    optimizer_class([p]).zero_grad(set_to_none=set_to_none)
+    assert type(p.grad) is float and p.grad == 0.0
+
+
+def test_zero_grad_set_to_none_must_be_a_bool():
+    p = Value(1.0)
+    p.grad = 3.0
+    with pytest.raises(TypeError, match=r"Adam.zero_grad: set_to_none must be True or False"):
+        nn.Adam([p]).zero_grad(set_to_none=None)  # type: ignore[arg-type]  # wrong on purpose
+    assert p.grad == 3.0

@@ -84,3 +84,23 @@ def test_deep_nesting_is_built_without_recursion_or_refused_clearly():
     with pytest.raises(ExpressionError):
         parse_expression("(" * 5000 + "x" + ")" * 5000, {"x": 1.0})
     assert math.isfinite(parse_expression("-" * 50 + "x", {"x": 1.0}).output.data)
+
+
+def test_pi_and_e_are_constants_when_no_value_is_given():
+    p = parse_expression("pi * r**2 + e", {"r": 2.0})
+    assert p.output.data == math.pi * 4.0 + math.e
+    assert sorted(p.inputs) == ["r"]  # constants are not inputs: no gradient is asked of them
+    p.output.backward()
+    assert p.inputs["r"].grad == 4.0 * math.pi
+
+
+def test_a_value_given_for_pi_or_e_wins_over_the_constant():
+    p = parse_expression("pi * e", {"pi": 3.0, "e": 2.0})
+    assert p.output.data == 6.0
+    p.output.backward()
+    assert (p.inputs["pi"].grad, p.inputs["e"].grad) == (2.0, 3.0)
+
+
+def test_other_names_still_need_values_next_to_the_constants():
+    with pytest.raises(ExpressionError, match="no value for variable 'tau'"):
+        parse_expression("tau * pi", {})

@@ -82,6 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         chainrule train: error: argument --epochs: expected an int >= 1, got '-3' (see chainrule train --help)
     """  # noqa: E501 (the message)
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["graph"] and (hint := graph.dash_expression_hint(argv[1:])) is not None:
+        print(f"{PROG} graph: error: {hint}", file=sys.stderr)
+        return 2
     try:
         args = parser.parse_args(argv)
     except SystemExit as done:  # --help, --version or a usage error: argparse printed it

@@ -11,13 +11,15 @@ functions are allowed, and anything else is refused with a message naming it.
 from __future__ import annotations
 
 import argparse
+import shlex
+from collections.abc import Sequence
 
 from autograd import Graph, Walkthrough, draw, explain, parse_expression, walkthrough
 from autograd.parse import FUNCTIONS
 
 from .options import Subcommands, UsageError
 
-__all__ = ["add_parser", "assignment", "run"]
+__all__ = ["add_parser", "assignment", "dash_expression_hint", "run"]
 
 DIGITS = 6  # significant digits of the numbers printed
 
@@ -48,6 +50,57 @@ def assignment(text: str) -> tuple[str, float]:
     return name, value
 
 
+# graph's one-letter options (argparse's -h and -o for --output): a token such as "-x*y"
+# that starts with neither is an expression argparse would take for an unknown option.
+_SHORT_OPTIONS = ("-h", "-o")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def dash_expression_hint(argv: Sequence[str]) -> str | None:
+    """The error for ``graph``'s arguments when an expression starting with ``-`` is not
+    after ``--`` (argparse would read it as an unknown option); None when there is none.
+
+    Args:
+        argv: the arguments after ``graph``.
+
+    Returns:
+        One line that shows the command with the expression after ``--``, or None.
+
+    Example:
+        >>> print(dash_expression_hint(["-x*y", "x=1", "y=2", "-o", "g.svg"]))
+        '-x*y' looks like an option: put the expression after --, as in chainrule graph -o g.svg -- '-x*y' x=1 y=2
+        >>> dash_expression_hint(["--", "-x*y", "x=1", "y=2"]) is None
+        True
+    """  # noqa: E501 (the message)
+    args = list(argv)
+    end = args.index("--") if "--" in args else len(args)
+    for token in args[:end]:
+        if (
+            token.startswith("-")
+            and not token.startswith("--")
+            and len(token) > 1
+            and token[:2] not in _SHORT_OPTIONS
+            and " " not in token  # argparse reads "-x * y" as a positional already
+            and not _is_number(token)
+        ):
+            rest = [t for t in args if t != token]
+            values = [t for t in rest if "=" in t and not t.startswith("-")]
+            options = [t for t in rest if t not in values]
+            command = shlex.join(["chainrule", "graph", *options, "--", token, *values])
+            return (
+                f"{shlex.quote(token)} looks like an option: put the expression after --, "
+                f"as in {command}"
+            )
+    return None
+
+
 def add_parser(commands: Subcommands) -> argparse.ArgumentParser:
     """Add the ``graph`` subcommand to ``commands`` (argparse's subparsers).
 
@@ -68,7 +121,8 @@ def add_parser(commands: Subcommands) -> argparse.ArgumentParser:
         description="Evaluate an expression of named numbers, backpropagate, print the value "
         "and each gradient, and draw the computation graph. The expression is parsed, never "
         f"run: numbers, names, + - * / **, parentheses and the functions "
-        f"{' '.join(sorted(FUNCTIONS))}. An expression that starts with a minus sign and "
+        f"{' '.join(sorted(FUNCTIONS))}; pi and e are constants unless given a value. An "
+        "expression that starts with a minus sign and "
         'has no spaces goes after the options and --: chainrule graph -o g.svg -- "-x*y" x=1 y=2',
     )
     parser.add_argument("expression", help='the expression, e.g. "tanh(x*w + b)"')
