@@ -13,6 +13,7 @@ import sys
 
 from .anomaly import detect_anomaly
 from .backward import backward, grad, topological_order
+from .functional import hessian, hvp, jacobian, jvp, value_and_grad
 from .grad_mode import is_recording, no_grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import (
@@ -58,7 +59,11 @@ __all__ = [
     "grad",
     "gradcheck",
     "gradgradcheck",
+    "hessian",
+    "hvp",
     "is_recording",
+    "jacobian",
+    "jvp",
     "no_grad",
     "parse_expression",
     "primitive",
@@ -66,5 +71,6 @@ __all__ = [
     "topological_order",
     "total",
     "trace",
+    "value_and_grad",
     "walkthrough",
 ]
