@@ -79,9 +79,16 @@ def jvp(
             raise TypeError(f"jvp: tangents[{i}] must be {wanted}, got {type(t).__name__}")
     outputs, many = _outputs("jvp", f(*xs))
     seeds: dict[Value, Any] = {}
-    for x, t in zip(xs, tangents):
-        # The same Value passed twice as an input: its tangents add up, as in torch.
-        seeds[x] = seeds[x] + t if x in seeds else (t if create_graph else float(t))
+    for i, (x, t) in enumerate(zip(xs, tangents)):
+        if x in seeds:
+            # One node cannot carry two tangents: f(a, b) = a * b at a = b = x would
+            # count each edge's tangent twice.
+            first = next(k for k, y in enumerate(xs) if y is x)
+            raise ValueError(
+                f"jvp: inputs[{first}] and inputs[{i}] are the same Value; pass each Value "
+                "once (or pass numbers)"
+            )
+        seeds[x] = t if create_graph else float(t)
     found = _push(_order(outputs), seeds, create_graph)
     derivative = [found.get(y, 0.0) for y in outputs]
     if create_graph:
