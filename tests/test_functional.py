@@ -102,6 +102,17 @@ def test_jvp_is_one_sweep_whatever_the_number_of_outputs(monkeypatch):
     assert all(isinstance(t, float) for t in tangents)
 
 
+def test_the_sweep_order_puts_parents_first_and_every_node_once():
+    x = Value(0.5)
+    base = (x * x).tanh()
+    outputs = [base * 2, base.exp(), x, base * 2 + base]
+    order = functional._order(outputs)
+    where = {node: k for k, node in enumerate(order)}
+    assert len(where) == len(order)
+    assert all(where[p] < where[n] for n in order for p in n.parents)
+    assert set(outputs) <= set(order) and x in order
+
+
 def test_jacobian_closed_form():
     x, y = 3.0, -2.0
     J = jacobian(lambda a, b: [a * b, a + b, a**2 * b, b.exp()], [x, y])
