@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from ._numbers import is_number
 from .backward import grad
+from .grad_mode import is_recording
 from .value import Value
 
 __all__ = ["hessian", "hvp", "jacobian", "jvp", "value_and_grad"]
@@ -77,6 +78,7 @@ def jvp(
         if not is_number(t) and not (create_graph and isinstance(t, Value)):
             wanted = "a number or a Value" if create_graph else "a number"
             raise TypeError(f"jvp: tangents[{i}] must be {wanted}, got {type(t).__name__}")
+    _check_recording("jvp")
     outputs, many = _outputs("jvp", f(*xs))
     seeds: dict[Value, Any] = {}
     for i, (x, t) in enumerate(zip(xs, tangents)):
@@ -118,6 +120,7 @@ def value_and_grad(f: Function) -> Callable[..., tuple[float, tuple[float, ...]]
 
     def value_and_grad_of_f(*inputs: float) -> tuple[float, tuple[float, ...]]:
         xs = _as_inputs("value_and_grad", inputs)
+        _check_recording("value_and_grad")
         out = _one_output("value_and_grad", f(*xs))
         return out.data, grad(out, xs, allow_unused=True)
 
@@ -150,6 +153,7 @@ def jacobian(
     if mode not in ("auto", "forward", "reverse"):
         raise ValueError(f"jacobian: mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
     xs = _as_inputs("jacobian", inputs)
+    _check_recording("jacobian")
     outputs, _ = _outputs("jacobian", f(*xs))
     if mode == "forward" or (mode == "auto" and len(xs) < len(outputs)):
         return _columns_to_rows(_forward_columns(outputs, xs))
@@ -175,6 +179,7 @@ def hessian(f: Function, inputs: Sequence[float]) -> list[list[float]]:
     """
     _check_function("hessian", f)
     xs = _as_inputs("hessian", inputs)
+    _check_recording("hessian")
     out = _one_output("hessian", f(*xs))
     gradient = list(grad(out, xs, create_graph=True, allow_unused=True))
     return _columns_to_rows(_forward_columns(gradient, xs))
@@ -210,6 +215,7 @@ def hvp(f: Function, inputs: Sequence[float], v: Sequence[float]) -> list[float]
     for i, vi in enumerate(v):
         if not is_number(vi):
             raise TypeError(f"hvp: v[{i}] must be a number, got {type(vi).__name__}")
+    _check_recording("hvp")
     out = _one_output("hvp", f(*xs))
     gradient = list(grad(out, xs, create_graph=True, allow_unused=True))
     found = _push(_order(gradient), {x: float(vi) for x, vi in zip(xs, v)}, False)
@@ -296,6 +302,15 @@ def _columns_to_rows(columns: list[list[float]]) -> list[list[float]]:
 def _check_function(fn: str, f: object) -> None:
     if not callable(f):
         raise TypeError(f"{fn}: f must be a function, got {type(f).__name__}: {f!r}")
+
+
+def _check_recording(fn: str) -> None:
+    # Inside no_grad, f's graph is not recorded and every derivative would be a silent 0.
+    if not is_recording():
+        raise RuntimeError(
+            f"{fn}: called inside no_grad(), where f's graph is not recorded and every "
+            "derivative would be 0; call it outside the no_grad block"
+        )
 
 
 def _as_inputs(fn: str, inputs: object, allow_values: bool = False) -> list[Value]:

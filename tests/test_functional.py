@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import autograd.functional as functional
-from autograd import Value, grad, hessian, hvp, jacobian, jvp, total, value_and_grad
+from autograd import Value, grad, hessian, hvp, jacobian, jvp, no_grad, total, value_and_grad
 
 # --- functions that run on Values and on torch tensors alike ---------------------------
 
@@ -354,6 +354,22 @@ def test_errors_say_what_was_expected(call, error, message):
         call()
     assert str(info.value).startswith(message), str(info.value)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: jvp(poly, [1.0, 2.0], [1.0, 0.0]),
+        lambda: value_and_grad(poly)(1.0, 2.0),
+        lambda: jacobian(poly, [1.0, 2.0]),
+        lambda: hessian(poly, [1.0, 2.0]),
+        lambda: hvp(poly, [1.0, 2.0], [1.0, 0.0]),
+    ],
+)
+def test_inside_no_grad_is_an_error_not_silent_zeros(call):
+    with no_grad(), pytest.raises(RuntimeError, match=r"^\w+: called inside no_grad\(\)"):
+        call()
+    call()  # and outside it works
 
 
 def test_the_same_value_twice_as_inputs_is_refused():
