@@ -9,6 +9,8 @@ import sys
 from typing import Any
 
 import pytest
+from hypothesis import assume, given
+from strategies import expressions
 
 import autograd.functional as functional
 from autograd import Value, grad, hessian, hvp, jacobian, jvp, no_grad, total, value_and_grad
@@ -211,6 +213,47 @@ def test_auto_mode_takes_the_mode_with_fewer_sweeps(monkeypatch):
     monkeypatch.undo()
     monkeypatch.setattr(functional, "_forward_columns", refuse)
     assert jacobian(wide, [1.0, 2.0, 3.0]) == [[1.0, 1.0, 1.0]]
+
+
+def finite(*numbers):
+    return all(math.isfinite(x) for x in numbers)
+
+
+def loose(a, b):
+    """Two ways of computing one derivative: equal up to the rounding of their orders."""
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+
+
+@given(expressions(max_inputs=3, max_ops=10))
+def test_on_random_graphs_forward_mode_agrees_with_reverse_mode(expr):
+    forward = jacobian(expr, list(expr.inputs), mode="forward")[0]
+    reverse = jacobian(expr, list(expr.inputs), mode="reverse")[0]
+    assume(finite(*forward, *reverse))
+    assert all(loose(a, b) for a, b in zip(forward, reverse, strict=True))
+    v = [1.0 - 0.7 * k for k in range(len(expr.inputs))]
+    _, tangent = jvp(expr, list(expr.inputs), v)
+    assert loose(tangent, sum(a * b for a, b in zip(reverse, v)))
+
+
+@given(expressions(max_inputs=3, max_ops=8))
+def test_on_random_graphs_second_order_agrees_every_way(expr):
+    point = list(expr.inputs)
+    H = hessian(expr, point)  # forward over reverse
+    xs = [Value(p) for p in point]
+    first = grad(expr(*xs), xs, create_graph=True, allow_unused=True)
+    by_reverse = [list(grad(g, xs, allow_unused=True)) for g in first]  # reverse over reverse
+    v = [0.5 + k for k in range(len(point))]
+
+    def directional(*ys):
+        return jvp(expr, list(ys), v, create_graph=True)[1]
+
+    _, vHv = jvp(directional, point, v)  # forward over forward
+    assume(finite(*[h for row in H + by_reverse for h in row], vHv))
+    assert all(loose(a, b) for r1, r2 in zip(H, by_reverse) for a, b in zip(r1, r2))
+    quadratic = sum(v[i] * H[i][j] * v[j] for i in range(len(v)) for j in range(len(v)))
+    assert math.isclose(vHv, quadratic, rel_tol=1e-8, abs_tol=1e-8)
+    Hv = hvp(expr, point, v)
+    assert all(loose(a, sum(h * vj for h, vj in zip(row, v))) for a, row in zip(Hv, H))
 
 
 # --- higher order ------------------------------------------------------------------------
