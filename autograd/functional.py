@@ -47,7 +47,8 @@ def jvp(
             passed to ``f`` as it is, so ``jvp`` can run inside ``grad`` or another ``jvp``.
         tangents: the direction, one number per input (``Value``s with ``create_graph``).
         create_graph: if False, the results are floats; if True, they are ``Value``s
-            whose graph can be differentiated again (to any order).
+            whose graph can be differentiated again (to any order): pass the inputs
+            as ``Value``s to differentiate with respect to them.
 
     Returns:
         ``(value, derivative)``: floats, or lists of floats if ``f`` returns a list
@@ -139,7 +140,8 @@ def jacobian(
         inputs: the point, one number per argument of ``f``.
         mode: ``"forward"`` sweeps once per input (a ``jvp`` per column), ``"reverse"``
             once per output (a ``grad`` per row); ``"auto"`` takes whichever needs fewer
-            sweeps (reverse mode on a tie). All three give the same numbers.
+            sweeps (reverse mode on a tie). They give the same numbers up to rounding
+            (the products along a path are taken in the other order).
 
     Returns:
         A list with one row per output, each a list of floats with one entry per input
