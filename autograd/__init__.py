@@ -14,6 +14,7 @@ import typing as _typing
 
 from .anomaly import detect_anomaly
 from .backward import backward, grad, topological_order
+from .functional import hessian, hvp, jacobian, jvp, value_and_grad
 from .grad_mode import is_recording, no_grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import (
@@ -60,7 +61,11 @@ __all__ = [
     "grad",
     "gradcheck",
     "gradgradcheck",
+    "hessian",
+    "hvp",
     "is_recording",
+    "jacobian",
+    "jvp",
     "no_grad",
     "parse_expression",
     "primitive",
@@ -69,6 +74,7 @@ __all__ = [
     "topological_order",
     "total",
     "trace",
+    "value_and_grad",
     "walkthrough",
 ]
 

@@ -867,6 +867,138 @@ print(explain(f, px, formula=True))
 )
 
 
+notebook(
+    "6-forward-vs-reverse.ipynb",
+    md("""
+# Forward mode or reverse mode?
+
+The chain rule can be applied in two directions.
+
+* **Reverse mode** (`grad`, `backward`) starts at one output and pulls derivatives back to
+  the inputs: one sweep gives d(output)/d(every input), a whole row of the Jacobian.
+* **Forward mode** (`jvp`) starts at the inputs with a direction (a *tangent* per input) and
+  pushes it forward to the outputs: one sweep gives the derivative of every output in that
+  direction, a Jacobian-vector product; with the direction "input j only" that is a whole
+  column of the Jacobian.
+
+Both use the same derivative rules: each node's tangent is the sum, over its parents, of
+d(node)/d(parent) times the parent's tangent, where reverse mode multiplies the same local
+derivatives by the gradient coming from the child instead.
+"""),
+    code("""
+from autograd import Value, grad, jacobian, jvp
+
+
+def f(x, y):
+    return [x * y, x.sin() + y]
+
+print("jvp along (1, 0):", jvp(f, [2.0, 3.0], [1.0, 0.0]))  # column 0 of the Jacobian
+xs = [Value(2.0), Value(3.0)]
+print("grad of output 0:", grad(f(*xs)[0], xs))  # row 0 of the Jacobian
+print("Jacobian:", jacobian(f, [2.0, 3.0]))
+"""),
+    md("""
+## Counting sweeps
+
+A function with $n$ inputs and $m$ outputs has an $m \\times n$ Jacobian. Forward mode
+needs one sweep per column ($n$ sweeps), reverse mode one per row ($m$ sweeps). So:
+
+* a loss (1 output, many inputs) wants reverse mode: this is why training uses backprop;
+* a curve or a simulation (1 input, many outputs) wants forward mode.
+
+Below, both Jacobians are built column by column with `jvp` and row by row with `grad`,
+counting the sweeps, on a function with 1 output and 100 inputs and one with 100 outputs
+and 1 input.
+"""),
+    code("""
+import math
+import time
+from itertools import pairwise
+
+from autograd import total
+
+
+def wide(*xs):  # 100 inputs, 1 output
+    return total([(a * b).tanh() for a, b in pairwise(xs)]) + total([x.sin() for x in xs])
+
+
+def tall(x):  # 1 input, 100 outputs
+    outputs, y = [], x
+    for _ in range(100):
+        y = (0.9 * y + x).tanh()
+        outputs.append(y)
+    return outputs
+
+
+def as_list(result):
+    return result if isinstance(result, list) else [result]
+
+
+def by_forward_mode(f, point):
+    columns = []
+    for j in range(len(point)):
+        direction = [1.0 if k == j else 0.0 for k in range(len(point))]
+        _, tangent = jvp(f, point, direction)  # one run of f, one forward sweep
+        columns.append(as_list(tangent))
+    return [list(row) for row in zip(*columns)], len(columns)
+
+
+def by_reverse_mode(f, point):
+    xs = [Value(p) for p in point]
+    outputs = as_list(f(*xs))  # one run of f, then one backward sweep per output
+    return [list(grad(y, xs, allow_unused=True)) for y in outputs], len(outputs)
+
+
+def best_time(method, f, point, repeats=3):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result, sweeps = method(f, point)
+        times.append(time.perf_counter() - start)
+    return result, sweeps, min(times)
+
+
+for f, point in [(wide, [0.01 * k for k in range(100)]), (tall, [0.5])]:
+    J_fwd, n_fwd, t_fwd = best_time(by_forward_mode, f, point)
+    J_rev, n_rev, t_rev = best_time(by_reverse_mode, f, point)
+    assert all(math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-15)
+               for r1, r2 in zip(J_fwd, J_rev) for a, b in zip(r1, r2))
+    winner = "forward" if t_fwd < t_rev else "reverse"
+    print(f"{f.__name__}: {len(J_fwd)} output(s) x {len(point)} input(s)")
+    print(f"  forward mode: {n_fwd:3d} sweep(s), {t_fwd * 1e3:6.2f} ms")
+    print(f"  reverse mode: {n_rev:3d} sweep(s), {t_rev * 1e3:6.2f} ms")
+    print(f"  {winner} mode wins, about {max(t_fwd, t_rev) / min(t_fwd, t_rev):.0f}x faster")
+    assert winner == ("reverse" if f is wide else "forward")
+"""),
+    md("""
+`jacobian(f, inputs)` makes this choice itself (`mode="auto"`: the mode with fewer
+sweeps), or takes `mode="forward"` / `mode="reverse"`.
+
+## Second derivatives: forward over reverse
+
+A Hessian-vector product $H v$ is the derivative of the gradient in the direction $v$:
+one reverse sweep builds the gradient as a graph (`create_graph=True`), and one forward
+sweep differentiates it along $v$. That is what `hvp` does, at the cost of about two
+gradients, without ever forming the $n \\times n$ Hessian; `hessian` does one forward
+sweep per input.
+"""),
+    code("""
+from autograd import hessian, hvp
+
+
+def rosenbrock(x, y):
+    return (1 - x) ** 2 + 10 * (y - x**2) ** 2
+
+
+H = hessian(rosenbrock, [-1.0, 2.0])
+print("Hessian     ", H)
+print("H @ [1, 2]  ", [H[0][0] + 2 * H[0][1], H[1][0] + 2 * H[1][1]])
+print("hvp         ", hvp(rosenbrock, [-1.0, 2.0], [1.0, 2.0]))
+assert hvp(rosenbrock, [-1.0, 2.0], [1.0, 2.0]) == [H[0][0] + 2 * H[0][1], H[1][0] + 2 * H[1][1]]
+"""),
+)
+
+
 def build(name: str, cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {
