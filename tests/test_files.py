@@ -1,10 +1,13 @@
 """autograd._files.write_atomic: the one atomic file write (pictures, checkpoints, the CLI)."""
 
 import os
+import re
 import stat
+import time
 
 import pytest
 
+from autograd import _files
 from autograd._files import write_atomic
 
 
@@ -74,3 +77,85 @@ def test_a_failed_rename_leaves_no_temporary(tmp_path):
         write_atomic(target, b"new")
     assert os.listdir(tmp_path) == ["a_folder"]
     assert os.listdir(target) == []
+
+
+# --- temporary files: named recognisably, stale ones removed by the next save -------------
+
+
+def dead_pid():
+    """The id of a process that has ended (run one and wait for it)."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def temporary(folder, name, pid, token="deadbeef"):
+    path = folder / f".{name}.chainrule-{pid}-{token}.tmp"
+    path.write_bytes(b"half a file")
+    return path
+
+
+def test_the_temporary_is_named_for_its_target_and_process(tmp_path, monkeypatch):
+    renamed = []
+    real_replace = os.replace
+
+    def spy(src, dst):
+        renamed.append(os.path.basename(src))
+        real_replace(src, dst)
+
+    monkeypatch.setattr("autograd._files.os.replace", spy)
+    write_atomic(tmp_path / "model.json", b"x")
+    assert re.fullmatch(rf"\.model\.json\.chainrule-{os.getpid()}-[0-9a-f]{{8}}\.tmp", renamed[0])
+
+
+@pytest.mark.skipif(os.name != "posix", reason="whether a pid is alive is asked with os.kill")
+def test_a_stale_temporary_of_a_dead_process_is_removed_by_the_next_save(tmp_path):
+    stale = temporary(tmp_path, "model.json", dead_pid())
+    write_atomic(tmp_path / "model.json", b"x")
+    assert not stale.exists()
+    assert os.listdir(tmp_path) == ["model.json"]
+
+
+def test_a_live_temporary_is_kept(tmp_path):
+    live = temporary(tmp_path, "model.json", os.getpid())  # a save running now, in this process
+    write_atomic(tmp_path / "model.json", b"x")
+    assert live.read_bytes() == b"half a file"
+
+
+def test_an_old_temporary_is_removed_even_if_its_pid_is_alive(tmp_path):
+    old = temporary(tmp_path, "model.json", os.getpid())  # the pid may have been reused
+    an_hour_and_a_bit_ago = time.time() - _files.STALE_AFTER_SECONDS - 60
+    os.utime(old, (an_hour_and_a_bit_ago, an_hour_and_a_bit_ago))
+    write_atomic(tmp_path / "model.json", b"x")
+    assert not old.exists()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="whether a pid is alive is asked with os.kill")
+def test_only_temporaries_of_this_pattern_for_this_target_are_removed(tmp_path):
+    pid = dead_pid()
+    kept = [
+        temporary(tmp_path, "other.json", pid),  # another target's
+        temporary(tmp_path, "model.json.bak", pid),  # a longer name starting the same
+        temporary(tmp_path, "model.json", pid, token="notahex!"),
+        tmp_path / ".model.json.1234abcd.tmp",  # the old naming: not known to be ours
+        tmp_path / f"model.json.chainrule-{pid}-deadbeef.tmp",  # not hidden
+    ]
+    kept[3].write_bytes(b"")
+    kept[4].write_bytes(b"")
+    folder = tmp_path / f".model.json.chainrule-{pid}-deadbeef.tmp"
+    folder.mkdir()  # the pattern, but a folder: never ours
+    write_atomic(tmp_path / "model.json", b"x")
+    assert all(path.exists() for path in kept) and folder.is_dir()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links")
+def test_stale_temporaries_are_removed_beside_a_symlinks_target(tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "latest.json").symlink_to(tmp_path / "real" / "model.json")
+    stale = temporary(tmp_path / "real", "model.json", dead_pid())
+    write_atomic(tmp_path / "latest.json", b"x")
+    assert not stale.exists()
+    assert os.listdir(tmp_path / "real") == ["model.json"]
