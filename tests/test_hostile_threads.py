@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 
 import pytest
 
-from autograd import Value, grad
+from autograd import Value, grad, grad_mode, is_recording, no_grad
 
 
 @pytest.fixture
@@ -103,3 +104,97 @@ def test_a_hook_may_call_backward_inside_a_pass():
     finally:
         handle.remove()
     assert seen == [6.0] and x.grad == 5.0
+
+
+def test_one_no_grad_object_shared_by_asyncio_tasks():
+    block = no_grad()
+
+    async def task(delay: float) -> tuple[bool, bool]:
+        with block:
+            await asyncio.sleep(delay)  # the other task enters and leaves meanwhile
+            inside = is_recording()
+        return inside, is_recording()
+
+    async def main() -> list[tuple[bool, bool]]:
+        return list(await asyncio.gather(task(0.02), task(0.0), task(0.01)))
+
+    assert asyncio.run(main()) == [(False, True)] * 3
+    assert is_recording() and grad_mode.open_blocks == 0
+    assert (Value(1.0) * 2).parents != ()
+
+
+@pytest.mark.usefixtures("frequent_switches")
+def test_one_no_grad_object_shared_by_threads():
+    block = no_grad()
+    seen: list[tuple[bool, int]] = []
+
+    def work() -> None:
+        for _ in range(200):
+            with block:
+                y = Value(1.0) * 2
+                seen.append((is_recording(), len(y.parents)))
+            seen.append((is_recording(), len((Value(1.0) * 2).parents)))
+
+    _run_together([work] * 4)
+    assert sorted(set(seen)) == [(False, 0), (True, 2)]
+    assert seen.count((False, 0)) == 800 and grad_mode.open_blocks == 0
+
+
+def test_exit_in_another_thread_is_refused_and_leaks_nothing():
+    block = no_grad()
+    block.__enter__()
+    errors: list[BaseException] = []
+
+    def exit_elsewhere() -> None:
+        try:
+            block.__exit__(None, None, None)
+        except RuntimeError as e:
+            errors.append(e)
+
+    thread = threading.Thread(target=exit_elsewhere)
+    thread.start()
+    thread.join()
+    assert len(errors) == 1 and "where it was not entered" in str(errors[0])
+    assert grad_mode.open_blocks == 0  # the counter is right again: every op records fast
+    assert (Value(1.0) * 2).parents != ()
+
+
+def test_no_grad_on_a_generator_applies_while_it_runs():
+    x = Value(2.0)
+
+    @no_grad
+    def squares(n: int) -> Iterator[Value]:
+        for _ in range(n):
+            yield x * x  # inside: no parents
+
+    outside = []
+    inside = []
+    for y in squares(3):
+        inside.append(y)
+        outside.append(x * 3)  # the caller's code between next() calls records
+    assert [y.parents for y in inside] == [()] * 3
+    assert all(z.parents[0] is x for z in outside)
+    assert is_recording() and grad_mode.open_blocks == 0
+
+
+def test_no_grad_generator_send_throw_close_and_return():
+    @no_grad()
+    def echo() -> Generator[bool, str, str]:
+        got = ""
+        try:
+            while True:
+                got = yield is_recording()
+        except KeyError:
+            yield is_recording()
+        return got
+
+    g = echo()
+    assert next(g) is False and g.send("a") is False and is_recording()
+    assert g.throw(KeyError()) is False and is_recording()
+    with pytest.raises(StopIteration) as stop:
+        next(g)
+    assert stop.value.value == "a"
+    g2 = echo()
+    next(g2)
+    g2.close()  # abandoned half-way
+    assert is_recording() and grad_mode.open_blocks == 0
