@@ -124,13 +124,13 @@ class no_grad:
 
     def __exit__(self, *exc_info: object) -> None:
         depth = _no_grad_depth.get()
-        close_block()  # whatever happens below: the counter of open blocks stays right
-        if depth == 0:
+        if depth == 0:  # nothing open here to close: the entry stays counted where it is
             raise RuntimeError(
                 "no_grad: exited in a thread or asyncio task where it was not entered; "
                 "enter and exit each block in the same thread/task (a with statement does)"
             )
         _no_grad_depth.set(depth - 1)
+        close_block()
 
     def __call__(self, func: F) -> F:
         # A fresh block per call, so one decorated function is safe to run concurrently.
