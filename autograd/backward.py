@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal, overload
 
-from ._numbers import is_number
+from ._numbers import is_number, to_float
 from .anomaly import active_detector
 from .value import MANY, Hook, Value, hooks
 
@@ -99,7 +99,7 @@ def backward(root: Value, gradient: float = 1.0) -> None:
                 f"backward: gradient must be a number (the seed d(final)/d(root)), "
                 f"got {type(gradient).__name__}: {gradient!r}"
             )
-        gradient = float(gradient)
+        gradient = to_float(gradient)
     with _pass_lock, _collector_paused():
         # Inside detect_anomaly, a separate checked sweep first: the fast loop stays as is.
         detector = active_detector()
