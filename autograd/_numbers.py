@@ -7,10 +7,11 @@ private to chainrule; its names are shared by import rather than written again.
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any, TypeGuard
 
-__all__ = ["is_number"]
+__all__ = ["is_number", "to_float"]
 
 
 def is_number(x: Any) -> TypeGuard[float]:
@@ -25,3 +26,19 @@ def is_number(x: Any) -> TypeGuard[float]:
     # int and float first: the ABC check behind numbers.Real costs ~100 ns.
     t = type(x)
     return t is float or t is int or (isinstance(x, numbers.Real) and t is not bool)
+
+
+def to_float(x: float) -> float:
+    """``float(x)`` for a number, but an int too big for a float is +-inf, not OverflowError.
+
+    As float arithmetic overflows to inf, so does the conversion: ``Value(10**400)`` is
+    ``Value(inf)``. Call it where ``float()`` would be called on a checked number.
+
+    Example:
+        >>> to_float(3), to_float(-(10**400))
+        (3.0, -inf)
+    """
+    try:
+        return float(x)
+    except OverflowError:  # only an exact number (int, Fraction) too large for a float
+        return math.inf if x > 0 else -math.inf

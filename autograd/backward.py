@@ -8,11 +8,12 @@ here recurses, so a graph of any depth works at Python's default recursion limit
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal, overload
 
-from ._numbers import is_number
+from ._numbers import is_number, to_float
 from .anomaly import active_detector
 from .value import MANY, Hook, Value, hooks
 
@@ -63,6 +64,14 @@ def topological_order(root: Value) -> list[Value]:
     return order
 
 
+# One lock for every backward() and grad() in the process. A pass writes ``.grad`` on
+# nodes that another graph may share (and zeroes them first), so two passes interleaved by
+# thread switches would mix their sums; the garbage collector pause is process-wide too.
+# A pass is pure Python, so the GIL serialises it anyway: the lock costs one acquire per
+# call and takes no parallelism away. Reentrant: a hook may call backward() or grad().
+_pass_lock = threading.RLock()
+
+
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector for the duration of a backward pass.
@@ -90,8 +99,8 @@ def backward(root: Value, gradient: float = 1.0) -> None:
                 f"backward: gradient must be a number (the seed d(final)/d(root)), "
                 f"got {type(gradient).__name__}: {gradient!r}"
             )
-        gradient = float(gradient)
-    with _collector_paused():
+        gradient = to_float(gradient)
+    with _pass_lock, _collector_paused():
         # Inside detect_anomaly, a separate checked sweep first: the fast loop stays as is.
         detector = active_detector()
         if detector is not None:
@@ -276,7 +285,7 @@ def grad(
         if not isinstance(x, Value):
             raise TypeError(f"grad: inputs[{i}] must be a Value, got {type(x).__name__}")
 
-    with _collector_paused():
+    with _pass_lock, _collector_paused():
         detector = active_detector()
         if detector is not None:
             detector.check_backward(topological_order(output))

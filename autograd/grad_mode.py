@@ -11,8 +11,8 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
-from collections.abc import Callable
-from contextvars import ContextVar, Token
+from collections.abc import Callable, Generator
+from contextvars import ContextVar
 from typing import Any, TypeVar, overload
 
 __all__ = [
@@ -26,7 +26,10 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_recording: ContextVar[bool] = ContextVar("chainrule_recording", default=True)
+# How many no_grad blocks are open in this thread/task (0: ops record). A depth rather than
+# ContextVar tokens kept on the block: one no_grad object may then be entered by several
+# threads or tasks at once, each entry counted in its own context and undone there.
+_no_grad_depth: ContextVar[int] = ContextVar("chainrule_no_grad_depth", default=0)
 # The anomaly detector of this thread/task while detect_anomaly() is active, else None.
 # It is an anomaly._Detector; this module only calls its check_new_node(node).
 anomaly_detector: ContextVar[Any] = ContextVar("chainrule_anomaly_detector", default=None)
@@ -60,7 +63,7 @@ def is_recording() -> bool:
         >>> is_recording()
         True
     """
-    return open_blocks == 0 or _recording.get()
+    return open_blocks == 0 or _no_grad_depth.get() == 0
 
 
 def adjust_new_node(node: Any) -> None:
@@ -70,7 +73,7 @@ def adjust_new_node(node: Any) -> None:
     so that the message can still name the op and its inputs); inside no_grad, the
     node's edges are cut.
     """
-    recording = _recording.get()
+    recording = _no_grad_depth.get() == 0
     detector = anomaly_detector.get()
     if detector is not None:
         detector.check_new_node(node, recording)
@@ -83,7 +86,10 @@ class no_grad:
     """Context manager and decorator: ops inside record no parents.
 
     Results computed inside are leaves: cheaper, and ``backward()`` stops at them. Use it
-    for evaluation, and for updating parameters by hand.
+    for evaluation, and for updating parameters by hand. One object may be entered by
+    several threads or asyncio tasks at once: each entry applies to its own thread/task.
+    On a generator function, it applies while the generator runs (each ``next()``), not
+    to the caller's code between them.
 
     Example:
         >>> from autograd import Value
@@ -99,8 +105,6 @@ class no_grad:
         ()
     """
 
-    _tokens: list[Token[bool]]
-
     @overload
     def __new__(cls, func: None = None) -> no_grad: ...
 
@@ -111,20 +115,26 @@ class no_grad:
 
     def __new__(cls, func: F | None = None) -> Any:
         block = super().__new__(cls)
-        block._tokens = []
         return block if func is None else block(func)
 
     def __enter__(self) -> no_grad:
         open_block()
-        self._tokens.append(_recording.set(False))
+        _no_grad_depth.set(_no_grad_depth.get() + 1)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        _recording.reset(self._tokens.pop())
+        depth = _no_grad_depth.get()
+        if depth == 0:  # nothing open here to close: the entry stays counted where it is
+            raise RuntimeError(
+                "no_grad: exited in a thread or asyncio task where it was not entered; "
+                "enter and exit each block in the same thread/task (a with statement does)"
+            )
+        _no_grad_depth.set(depth - 1)
         close_block()
 
     def __call__(self, func: F) -> F:
         # A fresh block per call, so one decorated function is safe to run concurrently.
+        # wraps() keeps the signature, which type checkers cannot see: hence the ignores.
         if inspect.iscoroutinefunction(func):
 
             @functools.wraps(func)
@@ -132,12 +142,45 @@ class no_grad:
                 with no_grad():
                     return await func(*args, **kwargs)
 
-            # wraps() keeps the signature, which type checkers cannot see: hence the ignore.
             return async_wrapper  # type: ignore[return-value]
+
+        if inspect.isgeneratorfunction(func):
+
+            @functools.wraps(func)
+            def generator_wrapper(*args: Any, **kwargs: Any) -> Any:
+                return (yield from _without_grad(func(*args, **kwargs)))
+
+            return generator_wrapper  # type: ignore[return-value]
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with no_grad():
                 return func(*args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]  # (as above)
+        return wrapper  # type: ignore[return-value]
+
+
+def _without_grad(gen: Generator[Any, Any, Any]) -> Generator[Any, Any, Any]:
+    """Run ``gen`` inside no_grad at each resumption, and outside it in between.
+
+    No block is left open across a ``yield``: the caller's code between two ``next()``
+    records as usual, and an abandoned generator leaves nothing behind.
+    """
+    try:
+        with no_grad():
+            response = gen.send(None)
+        while True:
+            try:
+                request = yield response
+            except GeneratorExit:
+                with no_grad():
+                    gen.close()
+                raise
+            except BaseException as e:  # thrown in by the caller: pass it on to gen
+                with no_grad():
+                    response = gen.throw(e)
+            else:
+                with no_grad():
+                    response = gen.send(request)
+    except StopIteration as stop:
+        return stop.value

@@ -25,6 +25,7 @@ from typing import Any, Final, NoReturn
 from . import grad_mode
 from . import rules as r
 from ._numbers import is_number as _is_number
+from ._numbers import to_float as _to_float
 
 __all__ = ["HookHandle", "Value", "apply_rule", "apply_unchecked", "make_node"]
 
@@ -363,7 +364,7 @@ class Value:
                 raise TypeError(
                     f"Value() takes an int or a float, got {type(data).__name__}: {data!r}{hint}"
                 )
-            data = float(data)
+            data = _to_float(data)
         if not isinstance(label, str):
             raise TypeError(f"Value label must be a str, got {type(label).__name__}")
         self.data = data

@@ -55,6 +55,7 @@ import numbers
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from .._numbers import to_float as _to_float
 from ..backward import topological_order
 from ..grad_mode import is_recording
 from ..rules import Rule
@@ -187,7 +188,7 @@ def _numbers(where: str, expected: int, given: Sequence[Any]) -> list[float]:
         if type(x) is not float:
             if not _is_real(x):
                 raise TypeError(f"{where}: input {i} must be a number, got {type(x).__name__}")
-            x = float(x)
+            x = _to_float(x)
         out.append(x)
     return out
 
