@@ -398,28 +398,43 @@ def _summary(
 
 
 def _paths(output: Value, wrt: Value, count: dict[Value, int]) -> list[ExplainedPath]:
-    """Every path output -> wrt, depth first in argument order (explicit stack)."""
+    """Every path output -> wrt, depth first in argument order (explicit stack).
+
+    One list holds the edges of the path being walked; a stack entry records how long
+    that list was at its node, so going back cuts it instead of copying it: linear in the
+    length of the paths (a million-deep chain is one pass), not quadratic.
+    """
     paths = []
-    # (node, the edges (parent, op, local derivative, operand position) down to it)
-    stack: list[tuple[Value, tuple[tuple[Value, str, float, int], ...]]] = [(output, ())]
+    edges: list[tuple[Value, str, float, int]] = []  # (parent, op, local derivative, position)
+    # (depth: how many edges lead to the entry, the edge to it, or None for output)
+    stack: list[tuple[int, tuple[Value, str, float, int] | None]] = [(0, None)]
     while stack:
-        node, edges = stack.pop()
+        depth, edge = stack.pop()
+        del edges[depth:]
+        if edge is not None:
+            edges.append(edge)
+        node = edges[-1][0] if edges else output
         if node is wrt:
-            nodes = (output, *(e[0] for e in edges))
-            ops = tuple(e[1] for e in edges)
             factors = tuple(e[2] for e in edges)
             product = 1.0
             for d in factors:
                 product *= d
-            positions = tuple(e[3] for e in edges)
-            paths.append(ExplainedPath(nodes, ops, factors, product, positions))
+            paths.append(
+                ExplainedPath(
+                    (output, *(e[0] for e in edges)),
+                    tuple(e[1] for e in edges),
+                    factors,
+                    product,
+                    tuple(e[3] for e in edges),
+                )
+            )
             continue
         op = node.op
         # Pushed in reverse so that the first argument's paths come first.
         steps = tuple(enumerate(zip(node.parents, node.local_grads, strict=True)))
         for k, (parent, d) in reversed(steps):
             if count.get(parent):
-                stack.append((parent, (*edges, (parent, op, d, k))))
+                stack.append((len(edges), (parent, op, d, k)))
     return paths
 
 
