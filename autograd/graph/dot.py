@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from ..backward import topological_order
 from ..value import Value
 from ._names import layer_of, neuron_of, node_names, param_names
+from ._text import printable
 
 __all__ = ["GraphTooLargeError", "to_dot"]
 
@@ -240,13 +241,18 @@ def _collapsed_too_large(drawn: int, max_nodes: int, groups: list[str]) -> str:
 
 
 def _quote(text: str) -> str:
-    """Text inside a DOT double-quoted string."""
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    """Text inside a DOT double-quoted string (one line, every character visible).
+
+    ``&`` is written ``&amp;``: Graphviz reads ``&...;`` in a label as an HTML entity, so
+    ``&lt;`` would show as ``<`` and ``&#0;`` would put a NUL into the SVG.
+    """
+    text = printable(text).replace("\\", "\\\\").replace('"', '\\"')
+    return text.replace("&", "&amp;")
 
 
 def _field(text: str) -> str:
     """Text inside one field of a record label: the record syntax characters are escaped."""
-    text = text.replace("\\", "\\\\").replace("\n", " ")
+    text = printable(text).replace("\\", "\\\\").replace("&", "&amp;")
     for ch in '{}|<>"':
         text = text.replace(ch, "\\" + ch)
     return text
@@ -716,5 +722,3 @@ def _max_abs(best: float, g: float) -> float:
     """The larger of ``best`` and |g|; an inf or nan gradient must show, so it wins."""
     a = abs(g)
     return a if not (a <= best) and math.isfinite(best) else best
-
-

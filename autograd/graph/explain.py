@@ -12,7 +12,9 @@ as such instead of being enumerated.
 
 from __future__ import annotations
 
+import html
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -21,6 +23,7 @@ from typing import Any
 from ..backward import grad, topological_order
 from ..value import Value
 from ._names import node_names, param_names
+from ._text import printable
 from .symbolic import derivative
 
 __all__ = ["ExplainedPath", "Explanation", "NodeSummary", "explain"]
@@ -175,18 +178,20 @@ class Explanation:
         """The op of step ``i`` and, where its rule has one, the formula of the factor."""
         node = path.nodes[i]
         rule = node.rule
+        op = printable(path.ops[i])
         if rule is None or i >= len(path.positions):
-            return path.ops[i]
+            return op
         names = [self.name(p) for p in node.parents]
-        text = rule.formula_for(path.positions[i], names, self.name(node))
-        return f"{path.ops[i]}: {text}" if text else path.ops[i]
+        text = printable(rule.formula_for(path.positions[i], names, self.name(node)))
+        return f"{op}: {text}" if text else op
 
     def _chain(self, path: ExplainedPath) -> str:
         if not path.ops:
             return self.name(path.nodes[0])
         parts = [self.name(path.nodes[0])]
         for i, (op, node) in enumerate(zip(path.ops, path.nodes[1:], strict=True)):
-            parts.append(f"<-[{op}{_operand_note(path, i, ' operand {}')}]- {self.name(node)}")
+            note = _operand_note(path, i, " operand {}")
+            parts.append(f"<-[{printable(op)}{note}]- {self.name(node)}")
         return " ".join(parts)
 
     def to_latex(self) -> str:
@@ -229,17 +234,23 @@ class Explanation:
         return rf"\frac{{\mathrm{{d}} {out}}}{{\mathrm{{d}} {wrt}}} = {body}"
 
     def _repr_markdown_(self) -> str:
-        lines = [f"**{self._title()}** by the chain rule: {_plural(self.path_count, 'path')}", ""]
+        # Names go into Markdown escaped (outside code) or in code spans (inside, nothing is
+        # read as Markdown or HTML); Jupyter renders the HTML a label might hold otherwise.
+        title = _markdown(self._title())
+        lines = [f"**{title}** by the chain rule: {_plural(self.path_count, 'path')}", ""]
         if self.paths is not None:
             for k, path in enumerate(self.paths, 1):
-                lines.append(f"{k}. `{self._chain(path)}`")
+                lines.append(f"{k}. {_code(self._chain(path))}")
         else:
             lines.append(
-                f"Too many paths to list; d {self.output_name} / d node along the way (first rows):"
+                f"Too many paths to list; d {_markdown(self.output_name)} / d node along the way "
+                "(first rows):"
             )
             lines += ["", "| node | d output / d node | paths to input |", "|---|---|---|"]
             for row in self._without_paths()[0][:50]:
-                lines.append(f"| `{row.name}` | {self._n(row.grad)} | {row.paths:,} |")
+                # a table splits its rows at every |, even in code
+                name = _code(row.name).replace("|", "\\|")
+                lines.append(f"| {name} | {self._n(row.grad)} | {row.paths:,} |")
             lines.append("")
             lines.append("The last step of the chain rule sums over the nodes the input feeds:")
         lines += ["", f"$$ {self.to_latex()} $$", ""]
@@ -349,9 +360,9 @@ def explain(
 
 def _names(order: list[Value], given: dict[Value, str], wrt: Value) -> dict[Value, str]:
     """How each node is shown: its name in ``given`` (the parameters'), label, or ``t<k>``."""
-    names = node_names(order, given)
+    names = {node: printable(name) for node, name in node_names(order, given).items()}
     if wrt not in names:
-        names[wrt] = given.get(wrt) or wrt.label or "wrt"
+        names[wrt] = printable(given.get(wrt) or wrt.label or "wrt")
     return names
 
 
@@ -387,28 +398,43 @@ def _summary(
 
 
 def _paths(output: Value, wrt: Value, count: dict[Value, int]) -> list[ExplainedPath]:
-    """Every path output -> wrt, depth first in argument order (explicit stack)."""
+    """Every path output -> wrt, depth first in argument order (explicit stack).
+
+    One list holds the edges of the path being walked; a stack entry records how long
+    that list was at its node, so going back cuts it instead of copying it: linear in the
+    length of the paths (a million-deep chain is one pass), not quadratic.
+    """
     paths = []
-    # (node, the edges (parent, op, local derivative, operand position) down to it)
-    stack: list[tuple[Value, tuple[tuple[Value, str, float, int], ...]]] = [(output, ())]
+    edges: list[tuple[Value, str, float, int]] = []  # (parent, op, local derivative, position)
+    # (depth: how many edges lead to the entry, the edge to it, or None for output)
+    stack: list[tuple[int, tuple[Value, str, float, int] | None]] = [(0, None)]
     while stack:
-        node, edges = stack.pop()
+        depth, edge = stack.pop()
+        del edges[depth:]
+        if edge is not None:
+            edges.append(edge)
+        node = edges[-1][0] if edges else output
         if node is wrt:
-            nodes = (output, *(e[0] for e in edges))
-            ops = tuple(e[1] for e in edges)
             factors = tuple(e[2] for e in edges)
             product = 1.0
             for d in factors:
                 product *= d
-            positions = tuple(e[3] for e in edges)
-            paths.append(ExplainedPath(nodes, ops, factors, product, positions))
+            paths.append(
+                ExplainedPath(
+                    (output, *(e[0] for e in edges)),
+                    tuple(e[1] for e in edges),
+                    factors,
+                    product,
+                    tuple(e[3] for e in edges),
+                )
+            )
             continue
         op = node.op
         # Pushed in reverse so that the first argument's paths come first.
         steps = tuple(enumerate(zip(node.parents, node.local_grads, strict=True)))
         for k, (parent, d) in reversed(steps):
             if count.get(parent):
-                stack.append((parent, (*edges, (parent, op, d, k))))
+                stack.append((len(edges), (parent, op, d, k)))
     return paths
 
 
@@ -432,10 +458,40 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
+# What a name's characters are in LaTeX math (MathJax, KaTeX); < > & also because the
+# LaTeX sits in Markdown, which a notebook may read as HTML.
+_TEX = {
+    "\\": r"\backslash ", "_": r"\_", "#": r"\#", "{": r"\{", "}": r"\}", "$": r"\$",
+    "%": r"\%", "&": r"\&", "^": r"\hat{}", "~": r"\sim ", "<": r"\lt ", ">": r"\gt ",
+}  # fmt: skip
+_TEX_SPECIAL = re.compile("[" + re.escape("".join(_TEX)) + "]")
+# Markdown's punctuation, written with a backslash; < > & as HTML entities instead
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]{}()#+!|~$<>&]")
+
+
 def _tex(name: str) -> str:
-    escaped = name.replace("\\", r"\backslash ").replace("_", r"\_").replace("#", r"\#")
-    escaped = escaped.replace("{", r"\{").replace("}", r"\}").replace("$", r"\$")
+    escaped = _TEX_SPECIAL.sub(lambda m: _TEX[m.group()], printable(name))
     return rf"\mathrm{{{escaped}}}"
+
+
+def _markdown(text: str) -> str:
+    """``text`` as Markdown that reads as the text itself: no emphasis, link or HTML."""
+
+    def escape(m: re.Match[str]) -> str:
+        ch = m.group()
+        return html.escape(ch) if ch in "<>&" else "\\" + ch
+
+    return _MARKDOWN_SPECIAL.sub(escape, printable(text))
+
+
+def _code(text: str) -> str:
+    """``text`` as a Markdown code span, fenced by more backticks than it holds in a row."""
+    text = printable(text)
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    if not longest:
+        return f"`{text}`"
+    fence = "`" * (longest + 1)
+    return f"{fence} {text} {fence}"
 
 
 def _tex_num(text: str) -> str:

@@ -28,7 +28,7 @@ import json
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from .._numbers import is_number
 from ..backward import topological_order
 from ..value import Value
 from ._names import neuron_of, node_names, param_names
+from ._text import printable
 from .dot import to_dot
 from .render import render
 
@@ -175,7 +176,7 @@ def walkthrough(
     )  # fmt: skip
     order = topological_order(output)
     given = param_names(params)
-    names = node_names(order, given)
+    names = {node: printable(name) for node, name in node_names(order, given).items()}
     if not is_number(upstream):
         raise TypeError(f"walkthrough: upstream must be a number, got {type(upstream).__name__}")
     book = _Book(order, names, given, digits, float(upstream))
@@ -257,10 +258,12 @@ class _Book:
         """The gradient badge of a drawn node (its name is the tooltip of the node)."""
         if svg_id not in self._badge:
             self._badge[svg_id] = len(self.badges)
-            self.badges.append([self.el(svg_id), name])
+            self.badges.append([self.el(svg_id), printable(name)])
         return self._badge[svg_id]
 
     def add(self, step: Step, **data: Any) -> None:
+        # the names are printable already; op names and a rule's formula may not be
+        step = replace(step, text=printable(step.text))
         self.steps.append(step)
         self.data.append({"t": step.text, "p": step.phase, **data})
 
@@ -436,7 +439,7 @@ class _Book:
             return f"grad of {self.names[node]} = {grad}", f"grad {grad}"
         if node_id.startswith("g"):
             name, members = neurons.get(int(node_id[1:]), (node_id, []))
-            self.badges[self._badge[node_id]][1] = name
+            self.badges[self._badge[node_id]][1] = printable(name)
             if forward:
                 values = ", ".join(f"{p} = {self.n(v.data)}" for p, v in members)
                 return f"neuron {name} computes its output from its parameters {values}", ""
