@@ -264,7 +264,8 @@ def load(
         model: the module to load into; None rebuilds an ``MLP`` from the saved config
             (possible when its activations were given by name).
         optimizer: if given, its state is restored too (the checkpoint must hold one).
-        strict: as for ``Module.load_state_dict``.
+        strict: as for ``Module.load_state_dict``. When rebuilding, the config's parameter
+            count must equal the number of saved values (with ``strict=False``: at most it).
         max_bytes: refuse a file larger than this (default ``MAX_BYTES``, 100 MB).
 
     Returns:

@@ -83,6 +83,19 @@ def test_a_config_that_disagrees_with_the_state_is_refused(path):
         nn.load(path)
 
 
+def test_a_rebuild_with_strict_false_may_skip_extra_names_only(path):
+    model = nn.MLP(2, [3, 1], seed=0)
+    model.save(path)
+    document = json.loads(path.read_text())
+    document["model"]["state"]["extra"] = 1.0
+    path.write_text(json.dumps(document))
+    assert nn.load(path, strict=False).state_dict() == model.state_dict()
+    del document["model"]["state"]["extra"], document["model"]["state"]["layers.1.neurons.0.b"]
+    path.write_text(json.dumps(document))
+    with pytest.raises(ValueError, match="13 parameters but the state holds 12"):
+        nn.load(path, strict=False)
+
+
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
 def test_a_device_is_refused_without_reading_it():
     code, stderr = load_in_child("/dev/zero")
