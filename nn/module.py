@@ -11,6 +11,7 @@ from __future__ import annotations
 import numbers
 import os
 import random
+import reprlib
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, TypeVar
 
@@ -225,8 +226,9 @@ class Module:
         unexpected = [name for name in state if name not in params]
         if strict and (missing or unexpected):
             raise ValueError(
-                f"load_state_dict: missing keys {missing}, unexpected keys {unexpected} "
-                f"(pass strict=False to load the names that match)"
+                # reprlib: a hostile state can have a million names; show the first few.
+                f"load_state_dict: missing keys {reprlib.repr(missing)}, unexpected keys "
+                f"{reprlib.repr(unexpected)} (pass strict=False to load the names that match)"
             )
         new = {}
         for name, value in state.items():
@@ -234,7 +236,7 @@ class Module:
                 if not is_number(value):
                     raise TypeError(
                         f"load_state_dict: value for {name!r} must be a number, "
-                        f"got {type(value).__name__}: {value!r}"
+                        f"got {type(value).__name__}: {reprlib.repr(value)}"
                     )
                 new[name] = float(value)
         return new, IncompatibleKeys(missing, unexpected)

@@ -12,6 +12,7 @@ decay or momentum an unused parameter still moves.)
 from __future__ import annotations
 
 import math
+import reprlib
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
@@ -60,17 +61,56 @@ def _float_list(
     owner: str, key: str, value: Any, n: int, allow_none: bool = False
 ) -> list[float | None]:
     if not isinstance(value, list) or len(value) != n:
-        got = f"a list of length {len(value)}" if isinstance(value, list) else repr(value)
+        got = f"a list of length {len(value)}" if isinstance(value, list) else reprlib.repr(value)
         raise ValueError(f"{owner}: {key!r} must be a list of {n} numbers, got {got}")
     out: list[float | None] = []
     for i, x in enumerate(value):
         if x is None and allow_none:
             out.append(None)
-        elif not is_number(x):
-            raise TypeError(f"{owner}: {key}[{i}] must be a number, got {type(x).__name__}: {x!r}")
         else:
-            out.append(float(x))
+            out.append(_loaded_float(owner, f"{key}[{i}]", x))
     return out
+
+
+def _loaded_float(owner: str, name: str, x: Any) -> float:
+    """A number from a state dict as a float (an int too large for a float is refused)."""
+    if not is_number(x):
+        raise TypeError(
+            f"{owner}: {name} must be a number, got {type(x).__name__}: {reprlib.repr(x)}"
+        )
+    try:
+        return float(x)
+    except OverflowError:
+        raise ValueError(f"{owner}: {name} is too large for a float") from None
+
+
+# The largest step count loaded: beta ** t converts t to a float, which holds every int up
+# to 2**53 exactly (and raises OverflowError beyond 1.8e308).
+_MAX_STEP_COUNT = 2**53
+
+
+def _check_loaded_hyperparameters(who: str, hyper: Mapping[str, Any]) -> None:
+    """Refuse loaded settings that construct but break the next ``step()``.
+
+    The constructor accepts them (PyTorch does too), but a checkpoint that holds them comes
+    from a hand edit or a corrupted file: an infinite ``lr``, ``momentum`` or
+    ``weight_decay`` turns every parameter into nan, and ``eps`` 0 divides by zero where a
+    second moment is 0.
+    """
+    for key, value in hyper.items():
+        if key == "betas":  # the constructor checks each is in [0, 1)
+            if not isinstance(value, (list, tuple)) or len(value) != 2:
+                raise ValueError(
+                    f"{who}: betas must be a pair (beta1, beta2), got {reprlib.repr(value)}"
+                )
+            for i, beta in enumerate(value):
+                _loaded_float(who, f"betas[{i}]", beta)
+        elif not isinstance(value, bool):
+            x = _loaded_float(who, key, value)
+            if not math.isfinite(x):
+                raise ValueError(f"{who}: {key} must be finite, got {x!r}")
+    if "eps" in hyper and not float(hyper["eps"]) > 0.0:
+        raise ValueError(f"{who}: eps must be > 0, got {hyper['eps']!r}")
 
 
 # An optimizer's per-parameter buffers by name: list[float] (Adam's moments) or
@@ -196,7 +236,9 @@ class Optimizer:
 
         Raises:
             TypeError / ValueError: a wrong optimizer type, a different number of
-            parameters, missing or unexpected keys, or a non-numeric entry.
+            parameters, missing or unexpected keys, a non-numeric entry, or a value that
+            would break the next ``step()``: a step count outside 0 to 2**53, a negative
+            second moment, a non-finite setting, or ``eps`` 0.
 
         Example:
             >>> a = Adam([Value(1.0)], lr=0.01); b = Adam([Value(2.0)])
@@ -213,30 +255,41 @@ class Optimizer:
             raise TypeError(f"{who}: expected a mapping, got {type(state).__name__}")
         expected_keys = {"type", "hyperparameters", "step_count", "state"}
         if set(state) != expected_keys:
-            raise ValueError(f"{who}: expected keys {sorted(expected_keys)}, got {sorted(state)}")
+            raise ValueError(
+                f"{who}: expected keys {sorted(expected_keys)}, got {reprlib.repr(sorted(state))}"
+            )
         if state["type"] != name:
-            raise ValueError(f"{who}: the state is for {state['type']!r}, not {name!r}")
+            raise ValueError(f"{who}: the state is for {reprlib.repr(state['type'])}, not {name!r}")
         step_count = state["step_count"]
-        if isinstance(step_count, bool) or not isinstance(step_count, int) or step_count < 0:
-            raise ValueError(f"{who}: step_count must be an int >= 0, got {step_count!r}")
+        if (
+            type(step_count) is not int  # not True, not 2.0
+            or not 0 <= step_count <= _MAX_STEP_COUNT
+        ):
+            raise ValueError(
+                f"{who}: step_count must be an int from 0 to 2**53, got {reprlib.repr(step_count)}"
+            )
         hyper = state["hyperparameters"]
         own = self.hyperparameters()
         if not isinstance(hyper, Mapping) or set(hyper) != set(own):
-            got = sorted(hyper) if isinstance(hyper, Mapping) else repr(hyper)
+            got = reprlib.repr(sorted(hyper) if isinstance(hyper, Mapping) else hyper)
             raise ValueError(f"{who}: hyperparameters must have keys {sorted(own)}, got {got}")
+        _check_loaded_hyperparameters(who, hyper)
         # Validate by building a throwaway optimizer with the same settings.
-        settings: dict[str, Any] = {k: tuple(v) if k == "betas" else v for k, v in hyper.items()}
-        type(self)([Value(0.0)], **settings)
+        type(self)([Value(0.0)], **hyper)
         buffers = state["state"]
         own_buffers = self._state_lists()
         if not isinstance(buffers, Mapping) or set(buffers) != set(own_buffers):
-            got = sorted(buffers) if isinstance(buffers, Mapping) else repr(buffers)
+            got = reprlib.repr(sorted(buffers) if isinstance(buffers, Mapping) else buffers)
             raise ValueError(f"{who}: state must have keys {sorted(own_buffers)}, got {got}")
         n = len(self.params)
         new_buffers = {
             key: _float_list(who, key, buffers[key], n, allow_none=key == "momentum_buffer")
             for key in own_buffers
         }
+        for key in ("exp_avg_sq", "max_exp_avg_sq"):  # sqrt() of a negative raises in step()
+            for i, x in enumerate(new_buffers.get(key, ())):
+                if x is not None and x < 0.0:
+                    raise ValueError(f"{who}: {key}[{i}] must be >= 0 (a second moment), got {x!r}")
         return _CheckedState(hyper, step_count, new_buffers)
 
     def _apply_state(self, checked: _CheckedState) -> None:
