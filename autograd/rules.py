@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import formula
@@ -361,9 +361,27 @@ def pow_(x: float, k: float) -> float:
     return nan if type(out) is complex else out
 
 
+def fsum_(terms: Iterable[float]) -> float:
+    """The exactly rounded sum (``math.fsum``); where fsum refuses, what ``+`` gives.
+
+    ``math.fsum`` raises for inf + -inf (ValueError) and for a sum that passes the largest
+    float on the way (OverflowError); a chain of ``+`` gives nan and inf there, and so
+    does this.
+
+    Example:
+        >>> fsum_([0.1] * 10), fsum_([inf, -inf])
+        (1.0, nan)
+    """
+    terms = tuple(terms)
+    try:
+        return math.fsum(terms)
+    except (ValueError, OverflowError):
+        return sum(terms, 0.0)
+
+
 def _dot(*v: float) -> float:
     n = len(v) // 2
-    return math.fsum(map(operator.mul, v[:n], v[n:]))
+    return fsum_(map(operator.mul, v[:n], v[n:]))
 
 
 # The names formulas may use: the helpers below, then every rule of the table by name
@@ -442,7 +460,7 @@ ABS = Rule(
 # exact sum once, so the result does not depend on the order of the terms (nor on the
 # Python version: builtin sum() of floats changed its rounding in 3.12). Their formulas
 # depend on the number of inputs, so the tapes know these two by name.
-TOTAL = Rule("sum", lambda *v: math.fsum(v), lambda out, *v: (1.0,) * len(v))
+TOTAL = Rule("sum", lambda *v: fsum_(v), lambda out, *v: (1.0,) * len(v))
 # dot's inputs are (a_1 .. a_n, b_1 .. b_n); d/da_i = b_i and d/db_i = a_i.
 DOT = Rule("dot", _dot, lambda out, *v: v[len(v) // 2 :] + v[: len(v) // 2])
 

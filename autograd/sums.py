@@ -38,15 +38,6 @@ def _as_values(items: Iterable[Value | float], fn: str, arg: str) -> tuple[Value
     return tuple(out)
 
 
-def _as_plus_would(terms: tuple[float, ...]) -> float:
-    """The sum of ``terms`` the way a chain of ``+`` would give it, where fsum refuses.
-
-    ``math.fsum`` raises for inf + -inf (ValueError) and for a finite sum past the
-    largest float (OverflowError); ``+`` gives nan and inf there, and so do these ops.
-    """
-    return sum(terms, 0.0)
-
-
 def total(values: Iterable[Value | float]) -> Value:
     """The sum of ``values`` as one node (its local derivatives are all 1).
 
@@ -69,10 +60,7 @@ def total(values: Iterable[Value | float]) -> Value:
     if not parents:
         return Value(0.0)
     data = tuple(map(_data, parents))
-    try:
-        out = r.TOTAL.forward(*data)
-    except (ValueError, OverflowError):  # see _as_plus_would
-        out = _as_plus_would(data)
+    out = r.TOTAL.forward(*data)  # fsum, or where fsum refuses what + gives (rules.fsum_)
     return make_node(out, parents, tuple(r.TOTAL.derivative(out, *data)), r.TOTAL)
 
 
@@ -107,8 +95,5 @@ def dot(a: Sequence[Value | float], b: Sequence[Value | float]) -> Value:
         return Value(0.0)
     parents = left + right
     data = tuple(map(_data, parents))
-    try:
-        out = r.DOT.forward(*data)
-    except (ValueError, OverflowError):  # see _as_plus_would
-        out = _as_plus_would(tuple(map(operator.mul, data[: len(left)], data[len(left) :])))
+    out = r.DOT.forward(*data)
     return make_node(out, parents, tuple(r.DOT.derivative(out, *data)), r.DOT)

@@ -120,7 +120,7 @@ def float_namespace() -> dict[str, Any]:
         for rule in r.TABLE.values()
         if rule.name.isidentifier() and rule.arity is not None
     }
-    names.update(FLOAT_HELPERS, fsum=math.fsum, _masked=_masked)
+    names.update(FLOAT_HELPERS, fsum=r.fsum_, _masked=_masked)
     clashes = sorted(n for n in names if _OWN_NAME.match(n))
     if clashes:
         raise ValueError(f"codegen: table names {clashes} clash with generated variables")
