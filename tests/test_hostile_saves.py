@@ -166,9 +166,9 @@ def test_a_symlink_to_a_fifo_or_a_read_only_file_is_refused_naming_the_link(tmp_
     frozen.write_bytes(b"old")
     frozen.chmod(0o444)
     (tmp_path / "to_frozen").symlink_to("frozen.json")
-    with pytest.raises(PermissionError) as caught:
+    with pytest.raises(PermissionError) as refused:
         write_atomic(tmp_path / "to_frozen", b"new")
-    assert_names_the_path_only(caught.value, tmp_path / "to_frozen")
+    assert_names_the_path_only(refused.value, tmp_path / "to_frozen")
     assert frozen.read_bytes() == b"old" and (tmp_path / "to_frozen").is_symlink()
 
 
