@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ._numbers import to_float
 from .rules import FAMILIES, TABLE, Family
 from .value import Value
 
@@ -149,7 +150,7 @@ def _leaves(tree: ast.Expression, values: Mapping[str, float]) -> dict[str, Valu
         number = values[name]
         if isinstance(number, bool) or not isinstance(number, (int, float)):
             raise ExpressionError(f"the value of {name!r} must be a number, got {number!r}")
-        inputs[name] = Value(float(number), label=name)
+        inputs[name] = Value(number, label=name)
     return inputs
 
 
@@ -231,7 +232,7 @@ def _apply_checked(
     if isinstance(node, ast.Constant):
         number = node.value
         assert isinstance(number, (int, float))  # _check let only numbers through
-        return float(number)
+        return to_float(number)  # a 400-digit literal is inf, as Value(10**400) is
     if isinstance(node, ast.Name):
         return inputs[node.id] if node.id in inputs else CONSTANTS[node.id]
     if isinstance(node, ast.BinOp):

@@ -62,3 +62,10 @@ def test_a_taped_sum_of_inf_and_minus_inf_is_nan_as_eager():
     tape = trace(lambda x, y: total([x, y]) + dot([x], [y]), 1.0, 2.0)
     assert math.isnan(tape(math.inf, -math.inf))
     assert math.isnan(total([Value(math.inf), Value(-math.inf)]).data)
+
+
+def test_a_400_digit_number_in_a_typed_expression_is_inf():
+    from autograd import parse_expression
+
+    assert parse_expression("x * " + "9" * 400, {"x": 2.0}).output.data == math.inf
+    assert parse_expression("x + 1", {"x": 10**400}).output.data == math.inf
