@@ -22,6 +22,7 @@ at chance accuracy is a one-line warning. Both name a learning rate to try, from
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -47,6 +48,7 @@ from ..optim import SGD, Adam, AdamW, Optimizer
 from ..schedules import LinearLR
 from ..train import History, evaluate, fit
 from .options import (
+    MAX_WIDTH,
     Subcommands,
     UsageError,
     folder,
@@ -62,6 +64,9 @@ __all__ = [
     "DIVERGED_FACTOR",
     "GOOD_LRS",
     "LOSSES",
+    "MAX_CLASSES",
+    "MAX_SAMPLES",
+    "MAX_WORK",
     "OPTIMIZERS",
     "STALLED_MARGIN",
     "TrainingPlan",
@@ -97,6 +102,13 @@ DATASETS = {
     ),
 }
 DEFAULT_CLASSES = 3  # for the datasets whose number of classes is an option
+
+# Bounds on the size of a run: each point, parameter and step is a Python object (eager) or
+# an array row (tapes), and memory grows with samples times parameters (about 1 KB per
+# pair eager, measured on the default net); beyond these a run would exhaust memory.
+MAX_SAMPLES = 10_000
+MAX_CLASSES = 100
+MAX_WORK = 5_000_000  # samples * parameters
 
 
 @dataclass(frozen=True)
@@ -248,6 +260,13 @@ def make_plan(args: argparse.Namespace) -> TrainingPlan:
             f"--loss {loss} is for two classes, but {args.dataset} has {classes} here; "
             "use --loss cross_entropy (or --classes 2)"
         )
+    parameters = _count_parameters([2, *args.hidden, classes if LOSSES[loss].multiclass else 1])
+    if parameters * args.samples > MAX_WORK:
+        raise UsageError(
+            f"--samples {args.samples} with --hidden {','.join(map(str, args.hidden))} is "
+            f"{args.samples:,} samples times {parameters:,} parameters, more than {MAX_WORK:,}; "
+            "use fewer samples or narrower layers"
+        )
     return TrainingPlan(
         dataset=args.dataset,
         samples=args.samples,
@@ -265,6 +284,11 @@ def make_plan(args: argparse.Namespace) -> TrainingPlan:
         seed=args.seed,
         tape=not args.eager,
     )
+
+
+def _count_parameters(sizes: list[int]) -> int:
+    """The parameters of an MLP with these layer sizes (weights and biases)."""
+    return sum((n_in + 1) * n_out for n_in, n_out in itertools.pairwise(sizes))
 
 
 def _add_options(parser: argparse.ArgumentParser) -> None:
@@ -299,7 +323,12 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
         help="the data (default: moons); spirals is hard for plain SGD: try "
         "--optimizer adam --epochs 300",
     )
-    add("--samples", type=int_at_least(1), default=100, help="number of points (default: 100)")
+    add(
+        "--samples",
+        type=int_at_least(1, MAX_SAMPLES),
+        default=100,
+        help=f"number of points, at most {MAX_SAMPLES:,} (default: 100)",
+    )
     add(
         "--noise",
         type=real_at_least(0.0),
@@ -307,8 +336,9 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
     )
     add(
         "--classes",
-        type=int_at_least(2),
-        help=f"number of classes of spirals and blobs (default: {DEFAULT_CLASSES})",
+        type=int_at_least(2, MAX_CLASSES),
+        help=f"number of classes of spirals and blobs, at most {MAX_CLASSES} "
+        f"(default: {DEFAULT_CLASSES})",
     )
 
 
@@ -319,7 +349,8 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
         type=layer_widths,
         default=[16, 16],
         metavar="WIDTHS",
-        help="hidden layer widths, comma-separated (default: 16,16; '' for none)",
+        help=f"hidden layer widths, comma-separated, each at most {MAX_WIDTH:,} (default: "
+        f"16,16; '' for none); samples times parameters must stay under {MAX_WORK:,}",
     )
     add(
         "--activation",
@@ -708,7 +739,7 @@ def run(args: argparse.Namespace) -> int:
         >>> folder.cleanup()
     """
     plan = make_plan(args)
-    progress = not args.quiet and sys.stdout.isatty()
+    progress = not args.quiet and sys.stdout is not None and sys.stdout.isatty()
     _check_extras(progress, plan.tape)
     folder = _prepare_folder(args.out)
     if not args.quiet:
