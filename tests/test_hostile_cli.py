@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ import pytest
 import autograd.render
 from autograd import Graph
 from nn.cli import main
+from nn.cli import train as cli_train
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -143,3 +146,48 @@ def test_size_guard_names_the_commands_options(tmp_path):
     )
     assert status == 0, err
     assert (tmp_path / "g.dot").exists()
+
+
+# --- 2. a run's outputs appear together or not at all ---------------------------------------
+
+SMALL_RUN = ["train", "--epochs", "2", "--samples", "10", "--quiet"]
+
+
+def test_a_failed_write_leaves_the_previous_run_in_place(tmp_path, monkeypatch):
+    status, _, err = run_main([*SMALL_RUN, "--out", tmp_path])
+    assert status == 0, err
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def fail(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cli_train, "save", fail)  # model.json, after metrics.json and the plots
+    status, _, err = run_main([*SMALL_RUN, "--seed", "1", "--out", tmp_path])
+    assert status == 1
+    assert "No space left" in one_line_error(err)
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert after == before  # no new metrics.json beside the old model.json, no staging folder
+
+
+def test_a_first_run_that_fails_writing_leaves_nothing(tmp_path, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_train, "save", interrupted)
+    status, _, err = run_main([*SMALL_RUN, "--out", tmp_path])
+    assert status == 130
+    assert one_line_error(err) == "chainrule train: interrupted"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_during_training_exits_130_with_nothing_new(tmp_path):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nn", "train", "--epochs", "100000", "--quiet", "--out", tmp_path],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(3)  # imports done, training under way
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert one_line_error(err) == "chainrule train: interrupted"
+    assert list(tmp_path.iterdir()) == []

@@ -27,6 +27,7 @@ import json
 import math
 import os
 import re
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -710,6 +711,30 @@ def _write_outputs(
     ]
 
 
+def _write_together(
+    plan: TrainingPlan, trained: _Trained, folder: Path, neuron_grads: str, html: bool
+) -> list[tuple[Path, str]]:
+    """``_write_outputs`` so that a run's files appear together or not at all.
+
+    They are written into a temporary folder inside ``folder`` (the same file system),
+    then each is renamed into place only after all of them were written: a failure or a
+    Ctrl-C while writing leaves the files of the previous run as they were, never a new
+    metrics.json beside an old model.json. (Only the renames themselves, microseconds
+    apart, are not one step.)
+    """
+    staging = Path(tempfile.mkdtemp(prefix=".chainrule-train-", dir=folder))
+    try:
+        staged = _write_outputs(plan, trained, staging, neuron_grads, html)
+        placed = []
+        for path, what in staged:
+            target = folder / path.name
+            os.replace(path, target)
+            placed.append((target, what.replace(str(path), str(target))))  # nn.load(...)
+        return placed
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``chainrule train`` with parsed options; returns the exit status (0).
 
@@ -745,7 +770,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(plan.describe(), flush=True)
     trained = _train(plan, progress)
-    files = _write_outputs(plan, trained, folder, args.neuron_grads, args.html)
+    files = _write_together(plan, trained, folder, args.neuron_grads, args.html)
     final = trained.final
     print(f"training accuracy {100 * final['accuracy']:.1f}%, loss {final['loss']:.4g}")
     warning = stalled_warning(plan, trained)
