@@ -345,7 +345,9 @@ class Tape:
         params = tuple([p.data for p in self.params])
         try:
             return self._function(grad)(*xs, params)
-        except (ArithmeticError, ValueError) as error:
+        except (ArithmeticError, ValueError, TypeError) as error:
+            # TypeError: a custom primitive's forward returned a non-number; the eager
+            # engine's check says which op and what it returned.
             self._raise_eager_error(xs, error)
             raise
 
@@ -359,7 +361,7 @@ class Tape:
         """
         try:
             self.f(*[Value(x, label=f"x{i}") for i, x in enumerate(xs)])
-        except (ArithmeticError, ValueError) as eager:
+        except (ArithmeticError, ValueError, TypeError) as eager:
             if hasattr(eager, "add_note"):  # Python >= 3.11
                 eager.add_note(
                     "(raised by running the traced function eagerly at these inputs, after "
