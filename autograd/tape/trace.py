@@ -468,6 +468,10 @@ class Tape:
 
         Returns an array of shape (batch,) per output (a tuple of them for several).
 
+        Raises TypeError for inputs that are not real numbers (complex, bool, strings,
+        Values), as the eager engine does, and RuntimeError inside ``detect_anomaly()``:
+        a batch cannot say which node of which example made the first nan.
+
         Example:
             >>> import numpy as np
             >>> from autograd import trace
