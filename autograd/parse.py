@@ -70,6 +70,21 @@ _FORBIDDEN = {
 }
 
 MAX_LENGTH = 100_000
+SHOWN = 60  # characters of the expression echoed in an error message
+
+
+def _cut(text: str) -> str:
+    """``text`` quoted for an error message, cut to about SHOWN characters."""
+    text = " ".join(text.split())
+    return repr(text) if len(text) <= SHOWN else repr(text[: SHOWN - 3] + "...")
+
+
+def _shown(text: str, node: ast.AST) -> str:
+    """The source of ``node`` in ``text``, cut for a message.
+
+    Read from the text, never ``ast.unparse``: that recurses and fails on a deep tree.
+    """
+    return _cut(ast.get_source_segment(text, node) or type(node).__name__)
 
 
 class ExpressionError(ValueError):
@@ -122,12 +137,12 @@ def parse_expression(text: str, values: Mapping[str, float]) -> Parsed:
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as e:
-        raise ExpressionError(f"not a valid expression: {e.msg} in {text!r}") from None
+        raise ExpressionError(f"not a valid expression: {e.msg} in {_cut(text)}") from None
     except (RecursionError, MemoryError):
         raise ExpressionError("the expression is nested too deeply") from None
 
     inputs = _leaves(tree, values)
-    output = _build(tree.body, inputs)
+    output = _build(tree.body, inputs, text.strip())
     unused = [name for name in values if name not in inputs]
     if unused:
         raise ExpressionError(f"values given for names not in the expression: {', '.join(unused)}")
@@ -154,7 +169,7 @@ def _leaves(tree: ast.Expression, values: Mapping[str, float]) -> dict[str, Valu
     return inputs
 
 
-def _build(root: ast.AST, inputs: dict[str, Value]) -> Value:
+def _build(root: ast.AST, inputs: dict[str, Value], text: str) -> Value:
     """Build the graph bottom-up with an explicit stack (no recursion on deep nesting)."""
     results: dict[int, Value | float] = {}
     stack: list[tuple[ast.AST, bool]] = [(root, False)]
@@ -162,12 +177,12 @@ def _build(root: ast.AST, inputs: dict[str, Value]) -> Value:
         node, ready = stack.pop()
         children = _children(node)
         if not ready:
-            _check(node)  # before its operands: name the outermost offending construct
+            _check(node, text)  # before its operands: name the outermost offending construct
             stack.append((node, True))
             stack.extend((child, False) for child in reversed(children))
             continue
         args = [results.pop(id(child)) for child in children]
-        results[id(node)] = _apply(node, args, inputs)
+        results[id(node)] = _apply(node, args, inputs, text)
     out = results[id(root)]
     return out if isinstance(out, Value) else Value(out)
 
@@ -182,16 +197,18 @@ def _children(node: ast.AST) -> list[ast.AST]:
     return []
 
 
-def _apply(node: ast.AST, args: list[Value | float], inputs: dict[str, Value]) -> Value | float:
+def _apply(
+    node: ast.AST, args: list[Value | float], inputs: dict[str, Value], text: str
+) -> Value | float:
     try:
         return _apply_checked(node, args, inputs)
     except (ValueError, ZeroDivisionError, TypeError) as e:
         if isinstance(e, ExpressionError):
             raise
-        raise ExpressionError(f"cannot compute {ast.unparse(node)!r}: {e}") from None
+        raise ExpressionError(f"cannot compute {_shown(text, node)}: {e}") from None
 
 
-def _check(node: ast.AST) -> None:
+def _check(node: ast.AST, text: str) -> None:
     """Raise ExpressionError unless ``node`` is one of the allowed constructs."""
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
@@ -205,15 +222,15 @@ def _check(node: ast.AST) -> None:
         if not isinstance(node.op, (ast.USub, ast.UAdd)):
             raise ExpressionError(f"the operator {type(node.op).__name__} is not allowed")
     elif isinstance(node, ast.Call):
-        _check_call(node)
+        _check_call(node, text)
     elif not isinstance(node, ast.Name):
         what = _FORBIDDEN.get(type(node), type(node).__name__)
-        raise ExpressionError(f"{what} not allowed in an expression: {ast.unparse(node)!r}")
+        raise ExpressionError(f"{what} not allowed in an expression: {_shown(text, node)}")
 
 
-def _check_call(node: ast.Call) -> None:
+def _check_call(node: ast.Call, text: str) -> None:
     if not isinstance(node.func, ast.Name):
-        raise ExpressionError(f"only the engine's functions may be called: {ast.unparse(node)!r}")
+        raise ExpressionError(f"only the engine's functions may be called: {_shown(text, node)}")
     name = node.func.id
     if name not in FUNCTIONS:
         raise ExpressionError(f"unknown function {name!r}; allowed: {', '.join(sorted(FUNCTIONS))}")

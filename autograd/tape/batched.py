@@ -43,6 +43,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .. import formula
 from .. import rules as r
+from .._numbers import is_number
+from ..anomaly import active_detector
+from ..value import Value
 from . import codegen as cg
 
 if TYPE_CHECKING:
@@ -143,7 +146,7 @@ def kernel(np: Any, rule: r.Rule, arity: int, stacked: bool = False) -> Kernel:
     if rule == r.DOT:
         return _dot(np, arity, stacked)
     if rule.local is None or rule.array is None:
-        return Kernel(_each_forward(np, rule.forward), _each_local(np, rule.derivative),
+        return Kernel(_each_forward(np, rule), _each_local(np, rule.derivative),
                       derived=False)  # fmt: skip
     return _derived(_namespace(np), rule)
 
@@ -248,12 +251,23 @@ def _fsum_columns(np: Any, terms: Any, result: Any, doubtful: Any) -> None:
     result[doubtful] = sums
 
 
-def _each_forward(np: Any, fn: Callable[..., float]) -> Callable[..., None]:
-    """A formula-less rule's forward, applied example by example."""
+def _each_forward(np: Any, rule: r.Rule) -> Callable[..., None]:
+    """A formula-less rule's forward, applied example by example, its results checked
+    as the eager engine checks them (``value.apply_rule``): numbers only."""
+    fn = rule.forward
 
     def forward(out: Any, *xs: Any) -> None:
         cols = [np.broadcast_to(x, out.shape).ravel().tolist() for x in xs]
-        out[...] = np.array([fn(*row) for row in zip(*cols, strict=True)]).reshape(out.shape)
+        results = []
+        for row in zip(*cols, strict=True):
+            y = fn(*row)
+            if type(y) is not float and not is_number(y):
+                raise TypeError(
+                    f"{rule.name}: forward must return a number, got {type(y).__name__}: "
+                    f"{y!r} for inputs {tuple(row)}"
+                )
+            results.append(float(y))
+        out[...] = np.array(results).reshape(out.shape)
 
     return forward
 
@@ -689,7 +703,7 @@ def _arrays(where: str, expected: int, given: Sequence[Any]) -> list[Any]:
         raise ValueError(f"{where}: the tape has no inputs to batch over; use the float replay")
     arrays: list[Any] = []
     for i, x in enumerate(given):
-        a = np.asarray(x, dtype=np.float64)
+        a = _real_array(np, where, i, x)
         if a.ndim != 1:
             raise ValueError(
                 f"{where}: input {i} must be 1-D (one number per example), got shape {a.shape}"
@@ -702,6 +716,24 @@ def _arrays(where: str, expected: int, given: Sequence[Any]) -> list[Any]:
     return arrays
 
 
+def _real_array(np: Any, where: str, i: int, x: Any) -> Any:
+    """Input ``i`` as a float64 array, refusing what the eager engine refuses: only real
+    numbers (ints and floats), never complex (NumPy would drop the imaginary part), bools,
+    strings or Values (whose gradients a replay could not reach)."""
+    a = np.asarray(x)
+    if a.dtype.kind not in "iuf":
+        what = "Values" if a.dtype == object and _holds_value(a) else f"dtype {a.dtype}"
+        raise TypeError(
+            f"{where}: input {i} must hold real numbers (ints or floats), got {what}; "
+            "a replay takes numbers: pass .data of Values, the real part of complex numbers"
+        )
+    return a.astype(np.float64, copy=False)
+
+
+def _holds_value(a: Any) -> bool:
+    return any(isinstance(item, Value) for item in a.ravel()[:1000])
+
+
 def run(tape: Tape, inputs: Sequence[Any], grad: bool) -> Any:
     """Replay ``tape`` on a batch (``Tape.batch`` and ``Tape.batch_value_and_grad``).
 
@@ -712,6 +744,14 @@ def run(tape: Tape, inputs: Sequence[Any], grad: bool) -> Any:
     """
     np = _numpy()
     where = "batch_value_and_grad" if grad else "batch"
+    if active_detector() is not None:
+        # A batch runs whole arrays with NumPy's warnings off: it cannot say which node
+        # of which example made the first nan, which is what detect_anomaly is for.
+        raise RuntimeError(
+            f"{where}: a batched replay does not run inside detect_anomaly(), which "
+            "finds the node that makes nan; run the examples one at a time with the float "
+            "replay, tape(x), or eagerly"
+        )
     arrays = _arrays(where, tape.num_inputs, inputs)
     if grad:
         tape._check_differentiable(where)

@@ -346,7 +346,9 @@ class Tape:
         params = tuple([p.data for p in self.params])
         try:
             return self._function(grad)(*xs, params)
-        except (ArithmeticError, ValueError) as error:
+        except (ArithmeticError, ValueError, TypeError) as error:
+            # TypeError: a custom primitive's forward returned a non-number; the eager
+            # engine's check says which op and what it returned.
             self._raise_eager_error(xs, error)
             raise
 
@@ -360,7 +362,7 @@ class Tape:
         """
         try:
             self.f(*[Value(x, label=f"x{i}") for i, x in enumerate(xs)])
-        except (ArithmeticError, ValueError) as eager:
+        except (ArithmeticError, ValueError, TypeError) as eager:
             if hasattr(eager, "add_note"):  # Python >= 3.11
                 eager.add_note(
                     "(raised by running the traced function eagerly at these inputs, after "
@@ -466,6 +468,10 @@ class Tape:
         """The output(s) for a batch: each input a 1-D NumPy array of the same length.
 
         Returns an array of shape (batch,) per output (a tuple of them for several).
+
+        Raises TypeError for inputs that are not real numbers (complex, bool, strings,
+        Values), as the eager engine does, and RuntimeError inside ``detect_anomaly()``:
+        a batch cannot say which node of which example made the first nan.
 
         Example:
             >>> import numpy as np

@@ -123,7 +123,8 @@ def run() -> NoReturn:
     """
     try:
         status = main()
-        sys.stdout.flush()
+        if sys.stdout is not None:  # None when started with stdout closed (>&-)
+            sys.stdout.flush()
     except BrokenPipeError:
         # Python would complain again when it flushes stdout at exit; point it at devnull.
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -11,13 +11,18 @@ functions are allowed, and anything else is refused with a message naming it.
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from autograd import Graph, Walkthrough, draw, explain, parse_expression, walkthrough
+from autograd.graph import render
+from autograd.graph.dot import GraphTooLargeError
 from autograd.parse import FUNCTIONS
 
-from .options import Subcommands, UsageError
+from .options import Subcommands, UsageError, int_at_least, positive_float
 
 __all__ = ["add_parser", "assignment", "dash_expression_hint", "run"]
 
@@ -152,13 +157,92 @@ def add_parser(commands: Subcommands) -> argparse.ArgumentParser:
         help="also write a page that steps through the forward and backward pass, one value "
         "and one edge at a time (one self-contained file: open it in a browser)",
     )
+    parser.add_argument(
+        "--depth",
+        type=int_at_least(0),
+        metavar="N",
+        help="draw only the values at most N steps from the output (default: all of them)",
+    )
+    parser.add_argument(
+        "--max-nodes",
+        type=int_at_least(1),
+        default=MAX_NODES,
+        metavar="N",
+        help=f"refuse to draw more values than this (default: {MAX_NODES}; Graphviz gets "
+        "slow beyond a few thousand)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=positive_float,
+        metavar="SECONDS",
+        help=f"how long Graphviz may take to lay out the graph (default: {render.TIMEOUT:g})",
+    )
+    # No --collapse: it draws each neuron of a model as one node, and an expression has
+    # no parameters named after neurons (to_dot refuses collapse without params).
     parser.set_defaults(run=run)
     return parser
+
+
+MAX_NODES = 500  # to_dot's default
 
 
 def _format_number(x: float) -> str:
     """``x`` as printed by ``chainrule graph``: DIGITS significant digits."""
     return format(x, f".{DIGITS}g")
+
+
+def _draw(out: Any, args: argparse.Namespace) -> list[Path]:
+    """Draw ``out`` to ``--output`` (and ``--html``); the paths written.
+
+    The library's advice names its keyword arguments (``depth=``, ``render.TIMEOUT``);
+    here it names the command's options instead.
+    """
+    size = {"depth": args.depth, "max_nodes": args.max_nodes}
+    try:
+        graph = draw(out, **size)
+        page = None
+        if args.html:
+            if not args.html.lower().endswith((".html", ".htm")):
+                raise UsageError(f"--html {args.html}: the page's name must end in .html")
+            page = walkthrough(out, **size)
+    except GraphTooLargeError as e:
+        fits = re.search(r"depth=(\d+)", str(e))
+        raise GraphTooLargeError(
+            f"the graph has more than --max-nodes {args.max_nodes} values to draw; draw "
+            f"less of it with --depth {fits.group(1) if fits else 'N'}, or allow more with a "
+            "larger --max-nodes (Graphviz gets slow beyond a few thousand)"
+        ) from None
+    pictures: list[tuple[str, Graph | Walkthrough]] = [(args.output, graph)]
+    if page is not None:
+        pictures.append((args.html, page))
+    saved = render.TIMEOUT
+    if args.timeout is not None:
+        render.TIMEOUT = args.timeout
+    try:
+        if page is not None:
+            try:
+                page.html  # noqa: B018 (laid out now: a failure must come before any file is written)
+            except TimeoutError:
+                raise _timed_out(args.html, render.TIMEOUT) from None
+        return [_save(target, picture, render.TIMEOUT) for target, picture in pictures]
+    finally:
+        render.TIMEOUT = saved
+
+
+def _timed_out(target: str, timeout: float) -> TimeoutError:
+    return TimeoutError(
+        f"drawing {target!r} timed out: Graphviz took longer than {timeout:g} s to lay out "
+        "the graph; draw less of it with --depth N, or allow more time with --timeout SECONDS"
+    )
+
+
+def _save(target: str, picture: Graph | Walkthrough, timeout: float) -> Path:
+    try:
+        return picture.save(target)
+    except TimeoutError:  # an OSError too, but nothing failed to write
+        raise _timed_out(target, timeout) from None
+    except OSError as e:  # its own message would name the temporary file, not ours
+        raise OSError(f"cannot write {target!r}: {e.strerror or e}") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -200,8 +284,10 @@ def run(args: argparse.Namespace) -> int:
         values[name] = value
     parsed = parse_expression(args.expression, values)
     out = parsed.output
-    # The output's name in the drawing and in the chain rule's text.
-    out.label = "f" if "f" not in parsed.inputs else "output"
+    # The output's name in the drawing and in the chain rule's text; an expression that
+    # is one variable keeps that variable's name (renaming it would rename the input).
+    if not any(out is leaf for leaf in parsed.inputs.values()):
+        out.label = "f" if "f" not in parsed.inputs else "output"
     for name in args.explain:
         if name not in parsed.inputs:
             known = ", ".join(parsed.inputs) or "none"
@@ -210,20 +296,7 @@ def run(args: argparse.Namespace) -> int:
             )
     out.backward()
     explanations = [explain(out, parsed.inputs[name]) for name in args.explain]
-    graph = draw(out)
-    pictures: list[tuple[str, Graph | Walkthrough]] = [(args.output, graph)]
-    if args.html:
-        if not args.html.lower().endswith((".html", ".htm")):
-            raise UsageError(f"--html {args.html}: the page's name must end in .html")
-        page = walkthrough(out)
-        page.html  # noqa: B018 (laid out now: a failure must come before any file is written)
-        pictures.append((args.html, page))
-    written = []
-    for target, picture in pictures:
-        try:
-            written.append(picture.save(target))
-        except OSError as e:  # its own message would name the temporary file, not ours
-            raise OSError(f"cannot write {target!r}: {e.strerror or e}") from None
+    written = _draw(out, args)
 
     print(f"{out.label} = {args.expression.strip()} = {_format_number(out.data)}")
     for name, leaf in parsed.inputs.items():

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 __all__ = [
+    "MAX_LAYERS",
+    "MAX_WIDTH",
     "Subcommands",
     "UsageError",
     "folder",
@@ -34,11 +36,12 @@ class UsageError(ValueError):
     """Options that are fine one by one but not together (reported like argparse's errors)."""
 
 
-def int_at_least(minimum: int) -> Callable[[str], int]:
-    """An argument type for ints >= ``minimum``.
+def int_at_least(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argument type for ints >= ``minimum`` (and <= ``maximum``, if given).
 
     Args:
         minimum: the smallest int accepted.
+        maximum: the largest int accepted, or None for no bound.
 
     Returns:
         A function from the argument's text to the int (argparse's ``type=``).
@@ -53,8 +56,9 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
             value = int(text)
         except ValueError:
             value = None
-        if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(f"expected an int >= {minimum}, got {text!r}")
+        if value is None or value < minimum or (maximum is not None and value > maximum):
+            bound = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum:,}"
+            raise argparse.ArgumentTypeError(f"expected an int {bound}, got {text!r}")
         return value
 
     parse.__name__ = f"int >= {minimum}"
@@ -113,8 +117,14 @@ def positive_float(text: str) -> float:
     return value
 
 
+MAX_WIDTH = 1_000  # a wider layer of scalar Values is beyond what this engine is for
+MAX_LAYERS = 20
+
+
 def layer_widths(text: str) -> list[int]:
     """An argument type for hidden layer widths: ``"16,16"``; ``""`` for none.
+
+    At most MAX_LAYERS layers of at most MAX_WIDTH each.
 
     Args:
         text: the argument as typed.
@@ -129,11 +139,13 @@ def layer_widths(text: str) -> list[int]:
     if not text.strip():
         return []
     widths = []
-    for part in text.split(","):
+    parts = text.split(",")
+    for part in parts[: MAX_LAYERS + 1]:
         part = part.strip()
-        if not part.isdigit() or int(part) < 1:
+        if not part.isdigit() or not 1 <= int(part) <= MAX_WIDTH or len(parts) > MAX_LAYERS:
             raise argparse.ArgumentTypeError(
-                f"expected comma-separated positive layer widths such as 16,16; got {text!r}"
+                f"expected up to {MAX_LAYERS} comma-separated layer widths from 1 to "
+                f"{MAX_WIDTH:,}, such as 16,16; got {text[:60]!r}"
             )
         widths.append(int(part))
     return widths

@@ -22,10 +22,12 @@ at chance accuracy is a one-line warning. Both name a learning rate to try, from
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
 import re
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -47,6 +49,7 @@ from ..optim import SGD, Adam, AdamW, Optimizer
 from ..schedules import LinearLR
 from ..train import History, evaluate, fit
 from .options import (
+    MAX_WIDTH,
     Subcommands,
     UsageError,
     folder,
@@ -62,6 +65,9 @@ __all__ = [
     "DIVERGED_FACTOR",
     "GOOD_LRS",
     "LOSSES",
+    "MAX_CLASSES",
+    "MAX_SAMPLES",
+    "MAX_WORK",
     "OPTIMIZERS",
     "STALLED_MARGIN",
     "TrainingPlan",
@@ -97,6 +103,13 @@ DATASETS = {
     ),
 }
 DEFAULT_CLASSES = 3  # for the datasets whose number of classes is an option
+
+# Bounds on the size of a run: each point, parameter and step is a Python object (eager) or
+# an array row (tapes), and memory grows with samples times parameters (about 1 KB per
+# pair eager, measured on the default net); beyond these a run would exhaust memory.
+MAX_SAMPLES = 10_000
+MAX_CLASSES = 100
+MAX_WORK = 5_000_000  # samples * parameters
 
 
 @dataclass(frozen=True)
@@ -248,6 +261,13 @@ def make_plan(args: argparse.Namespace) -> TrainingPlan:
             f"--loss {loss} is for two classes, but {args.dataset} has {classes} here; "
             "use --loss cross_entropy (or --classes 2)"
         )
+    parameters = _count_parameters([2, *args.hidden, classes if LOSSES[loss].multiclass else 1])
+    if parameters * args.samples > MAX_WORK:
+        raise UsageError(
+            f"--samples {args.samples} with --hidden {','.join(map(str, args.hidden))} is "
+            f"{args.samples:,} samples times {parameters:,} parameters, more than {MAX_WORK:,}; "
+            "use fewer samples or narrower layers"
+        )
     return TrainingPlan(
         dataset=args.dataset,
         samples=args.samples,
@@ -265,6 +285,11 @@ def make_plan(args: argparse.Namespace) -> TrainingPlan:
         seed=args.seed,
         tape=not args.eager,
     )
+
+
+def _count_parameters(sizes: list[int]) -> int:
+    """The parameters of an MLP with these layer sizes (weights and biases)."""
+    return sum((n_in + 1) * n_out for n_in, n_out in itertools.pairwise(sizes))
 
 
 def _add_options(parser: argparse.ArgumentParser) -> None:
@@ -299,7 +324,12 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
         help="the data (default: moons); spirals is hard for plain SGD: try "
         "--optimizer adam --epochs 300",
     )
-    add("--samples", type=int_at_least(1), default=100, help="number of points (default: 100)")
+    add(
+        "--samples",
+        type=int_at_least(1, MAX_SAMPLES),
+        default=100,
+        help=f"number of points, at most {MAX_SAMPLES:,} (default: 100)",
+    )
     add(
         "--noise",
         type=real_at_least(0.0),
@@ -307,8 +337,9 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
     )
     add(
         "--classes",
-        type=int_at_least(2),
-        help=f"number of classes of spirals and blobs (default: {DEFAULT_CLASSES})",
+        type=int_at_least(2, MAX_CLASSES),
+        help=f"number of classes of spirals and blobs, at most {MAX_CLASSES} "
+        f"(default: {DEFAULT_CLASSES})",
     )
 
 
@@ -319,7 +350,8 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
         type=layer_widths,
         default=[16, 16],
         metavar="WIDTHS",
-        help="hidden layer widths, comma-separated (default: 16,16; '' for none)",
+        help=f"hidden layer widths, comma-separated, each at most {MAX_WIDTH:,} (default: "
+        f"16,16; '' for none); samples times parameters must stay under {MAX_WORK:,}",
     )
     add(
         "--activation",
@@ -679,6 +711,30 @@ def _write_outputs(
     ]
 
 
+def _write_together(
+    plan: TrainingPlan, trained: _Trained, folder: Path, neuron_grads: str, html: bool
+) -> list[tuple[Path, str]]:
+    """``_write_outputs`` so that a run's files appear together or not at all.
+
+    They are written into a temporary folder inside ``folder`` (the same file system),
+    then each is renamed into place only after all of them were written: a failure or a
+    Ctrl-C while writing leaves the files of the previous run as they were, never a new
+    metrics.json beside an old model.json. (Only the renames themselves, microseconds
+    apart, are not one step.)
+    """
+    staging = Path(tempfile.mkdtemp(prefix=".chainrule-train-", dir=folder))
+    try:
+        staged = _write_outputs(plan, trained, staging, neuron_grads, html)
+        placed = []
+        for path, what in staged:
+            target = folder / path.name
+            os.replace(path, target)
+            placed.append((target, what.replace(str(path), str(target))))  # nn.load(...)
+        return placed
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``chainrule train`` with parsed options; returns the exit status (0).
 
@@ -708,13 +764,13 @@ def run(args: argparse.Namespace) -> int:
         >>> folder.cleanup()
     """
     plan = make_plan(args)
-    progress = not args.quiet and sys.stdout.isatty()
+    progress = not args.quiet and sys.stdout is not None and sys.stdout.isatty()
     _check_extras(progress, plan.tape)
     folder = _prepare_folder(args.out)
     if not args.quiet:
         print(plan.describe(), flush=True)
     trained = _train(plan, progress)
-    files = _write_outputs(plan, trained, folder, args.neuron_grads, args.html)
+    files = _write_together(plan, trained, folder, args.neuron_grads, args.html)
     final = trained.final
     print(f"training accuracy {100 * final['accuracy']:.1f}%, loss {final['loss']:.4g}")
     warning = stalled_warning(plan, trained)
