@@ -50,13 +50,23 @@ def test_a_custom_primitive_returning_a_non_number_raises_as_eagerly(result):
     assert type(batched.value) is type(eager.value)
 
 
-@pytest.mark.parametrize("result", ["two", None])
+@pytest.mark.parametrize("result", ["two", None, complex(2.0, 1.0)])
 def test_the_float_replay_of_such_a_primitive_raises_the_eager_error(result):
-    # (A complex result still passes the float replay: autograd/tape/codegen.py, not
-    # changed here, does not check a primitive's results.)
     tape = trace(lambda x: _bad_primitive(result)(x) * 2, 1.0)
     with pytest.raises(TypeError, match="bad: forward must return a number"):
         tape(2.0)
+
+
+def test_a_float_replay_inside_detect_anomaly_raises_where_the_eager_engine_does():
+    tape = trace(lambda x: x * math.inf * 0.0, 1.0)  # inf, then nan
+    assert math.isnan(tape(1.0))  # outside detect_anomaly: IEEE, as eager
+    with detect_anomaly(), pytest.raises(FloatingPointError, match="produced inf"):
+        tape(1.0)
+    sqrt_at_zero = trace(lambda x: (x * 0.0).sqrt(), 1.0)
+    with detect_anomaly(), pytest.raises(FloatingPointError, match="in backward"):
+        sqrt_at_zero.value_and_grad(1.0)
+    with detect_anomaly():
+        assert trace(lambda x: x * 2.0, 1.0).value_and_grad(3.0) == (6.0, (2.0,))
 
 
 def test_batched_replay_refuses_to_run_inside_detect_anomaly():

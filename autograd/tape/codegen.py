@@ -37,6 +37,7 @@ from typing import Any, NamedTuple
 
 from .. import formula
 from .. import rules as r
+from .._numbers import is_number
 from ..rules import Rule
 
 __all__ = [
@@ -255,6 +256,25 @@ def _template(rule: Rule, arity: int, known: Mapping[str, Any]) -> Template | No
     return _derived(rule, known)
 
 
+class _PrimitiveForward:
+    """A user's primitive's forward at replay, checked as the eager engine checks it: a
+    forward that returns something other than a real number (a complex, a str) raises,
+    and the tape then runs ``f`` eagerly for the engine's own message."""
+
+    __slots__ = ("rule",)
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+
+    def __call__(self, *xs: float) -> float:
+        out = self.rule.forward(*xs)
+        if type(out) is float:
+            return out
+        if not is_number(out):
+            raise TypeError(f"{self.rule.name}: forward must return a number, got {out!r}")
+        return float(out)
+
+
 # --- generating a program ------------------------------------------------------------------
 
 
@@ -283,7 +303,8 @@ class _Writer:
         name = self._bound.get(key)
         if name is None:
             name = self._bound[key] = f"{kind}{len(self._bound)}"
-            fns = {"F": rule.forward, "D": rule.derivative}
+            forward = rule.forward if rule.local is not None else _PrimitiveForward(rule)
+            fns = {"F": forward, "D": rule.derivative}
             self.names[name] = fns[kind] if kind in fns else _DomainRaiser(rule)
         return name
 

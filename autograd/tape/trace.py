@@ -56,6 +56,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from .._numbers import to_float as _to_float
+from ..anomaly import active_detector
+from ..backward import grad as backward_grad
 from ..backward import topological_order
 from ..grad_mode import is_recording
 from ..rules import Rule
@@ -344,6 +346,8 @@ class Tape:
 
     def _replay(self, grad: bool, xs: list[float]) -> Any:
         params = tuple([p.data for p in self.params])
+        if active_detector() is not None:
+            self._run_eagerly(xs, grad)  # inside detect_anomaly: the engine's own checks
         try:
             return self._function(grad)(*xs, params)
         except (ArithmeticError, ValueError, TypeError) as error:
@@ -351,6 +355,15 @@ class Tape:
             # engine's check says which op and what it returned.
             self._raise_eager_error(xs, error)
             raise
+
+    def _run_eagerly(self, xs: list[float], grad: bool) -> None:
+        """Run ``f`` eagerly at ``xs`` (and its backward pass, for a gradient replay), so
+        that inside ``detect_anomaly()`` a replay raises where the eager engine does: the
+        replay itself sees numbers only and would hand a nan back without a word."""
+        leaves = [Value(x, label=f"x{i}") for i, x in enumerate(xs)]
+        outputs, _ = _as_outputs(self.f(*leaves), self._shape_kind in ("aux", "auxes"))
+        if grad:
+            backward_grad(outputs[0], [*leaves, *self.params], allow_unused=True)
 
     def _raise_eager_error(self, xs: list[float], error: Exception) -> None:
         """Run ``f`` eagerly at ``xs`` and raise the engine's own error, if it raises one.
