@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import formula
-from ._numbers import is_number
+from ._numbers import is_number, to_float
 
 if TYPE_CHECKING:
     from .value import Value
@@ -498,7 +498,7 @@ def power(k: float) -> Rule:
         >>> power(3.0).formulas, power(3) == power(3.0)
         (('3 * pow(x, 3 - 1)',), True)
     """
-    return _cached("**", float(k), _power_rule)
+    return _cached("**", to_float(k), _power_rule)
 
 
 def _power_rule(k: float) -> Rule:
@@ -547,7 +547,7 @@ def leaky_relu(slope: float) -> Rule:
         >>> leaky_relu(0.1).formulas, leaky_relu(0.1) == leaky_relu(0.1)
         (('1 if x > 0 else 0.1',), True)
     """
-    return _cached("leaky_relu", float(slope), _leaky_rule)
+    return _cached("leaky_relu", to_float(slope), _leaky_rule)
 
 
 def _leaky_rule(slope: float) -> Rule:

@@ -69,3 +69,9 @@ def test_a_400_digit_number_in_a_typed_expression_is_inf():
 
     assert parse_expression("x * " + "9" * 400, {"x": 2.0}).output.data == math.inf
     assert parse_expression("x + 1", {"x": 10**400}).output.data == math.inf
+
+
+def test_a_huge_int_exponent_or_slope_is_inf_not_overflow_error():
+    assert (Value(2.0) ** (10**400)).data == math.inf
+    assert (Value(0.5) ** (10**400)).data == 0.0
+    assert Value(-2.0).leaky_relu(10**400).data == -math.inf
