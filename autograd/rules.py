@@ -477,18 +477,28 @@ TABLE: dict[str, Rule] = {
 # uses it. Rules compare by value, so dropping the cache (a program sweeping exponents
 # must not grow it forever) changes nothing but speed.
 
-_family: dict[tuple[str, float], Rule] = {}
+# One cache per family, keyed by the parameter. Value.__pow__ reads POWERS itself: one
+# dict lookup per op on the fast path (x ** 2 in every loss), power() only on a miss.
+POWERS: dict[float, Rule] = {}
+_LEAKY: dict[float, Rule] = {}
 CACHE_SIZE = 1024
 
 
-def _cached(name: str, param: float, make: Callable[[float], Rule]) -> Rule:
-    """The family's rule for ``param``: from the cache, or made by ``make`` and kept."""
-    rule = _family.get((name, param))
+def _cached(cache: dict[float, Rule], param: float, make: Callable[[float], Rule]) -> Rule:
+    """The family's rule for ``param``: from its cache, or made by ``make`` and kept."""
+    rule = cache.get(param)
     if rule is None:
-        if len(_family) >= CACHE_SIZE:
-            _family.clear()
-        rule = _family[(name, param)] = make(param)
+        if len(cache) >= CACHE_SIZE:
+            cache.clear()
+        rule = cache[param] = make(param)
     return rule
+
+
+def clear_caches() -> None:
+    """Forget every cached family rule (tests use it: rules compare by value, so nothing
+    but speed depends on the caches)."""
+    POWERS.clear()
+    _LEAKY.clear()
 
 
 def power(k: float) -> Rule:
@@ -498,7 +508,7 @@ def power(k: float) -> Rule:
         >>> power(3.0).formulas, power(3) == power(3.0)
         (('3 * pow(x, 3 - 1)',), True)
     """
-    return _cached("**", to_float(k), _power_rule)
+    return _cached(POWERS, to_float(k), _power_rule)
 
 
 def _power_rule(k: float) -> Rule:
@@ -547,7 +557,7 @@ def leaky_relu(slope: float) -> Rule:
         >>> leaky_relu(0.1).formulas, leaky_relu(0.1) == leaky_relu(0.1)
         (('1 if x > 0 else 0.1',), True)
     """
-    return _cached("leaky_relu", to_float(slope), _leaky_rule)
+    return _cached(_LEAKY, to_float(slope), _leaky_rule)
 
 
 def _leaky_rule(slope: float) -> Rule:

@@ -575,9 +575,13 @@ class Value:
         """
         if type(other) is Value:
             return _apply2(r.POW, self, other)
-        if not _is_number(other):
-            return NotImplemented
-        rule = r.power(other)
+        t = type(other)  # (an exact int or float: True must not find power(1))
+        # mypy does not narrow `other` from the test on t
+        rule = r.POWERS.get(other) if t is float or t is int else None  # type: ignore[arg-type]
+        if rule is None:
+            if not _is_number(other):
+                return NotImplemented
+            rule = r.power(other)
         x = self.data
         check = rule.check
         if check is not None and check(x) >= 0:
