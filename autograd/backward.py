@@ -109,39 +109,92 @@ def backward(root: Value, gradient: float = 1.0) -> None:
 
 
 def _backward(root: Value, gradient: float) -> None:
-    order = topological_order(root)
+    interior, leaves = _walk(root)
     # Leaves accumulate across calls; this call's share is computed from zero and added
     # at the end, so that calling backward() twice gives exactly twice the gradient (not
     # earlier-calls-plus-each-edge, which rounds differently once a leaf has two edges).
-    leaves = [node for node in order if node._p0 is None]
     before = [leaf.grad for leaf in leaves]
-    for node in order:
-        node.grad = 0.0
+    for leaf in leaves:
+        leaf.grad = 0.0
     root.grad = gradient
     if hooks:  # one test per call: without hooks, the plain sweep below, as fast as ever
-        _hooked_sweep(order)
+        _hooked_sweep(_zeroed(root, gradient))
     else:
-        _sweep(order)
+        _sweep(interior)
         total = sum([leaf.grad for leaf in leaves])
         if total - total != 0.0:  # nan or inf reached a leaf (or the sum overflowed): see
-            for node in order:  # _masked_sweep: the same numbers where no mask acts
-                node.grad = 0.0
-            root.grad = gradient
-            _masked_sweep(order)
+            _masked_sweep(_zeroed(root, gradient))  # _masked_sweep: the same numbers
     if any(before):  # (after zero_grad() there is nothing to add)
         for leaf, old in zip(leaves, before):
             # None (PyTorch's zero_grad(set_to_none=True)) counts as zero
             leaf.grad = leaf.grad if old is None else old + leaf.grad
 
 
-def _sweep(order: list[Value]) -> None:
-    """The chain rule, edge by edge in reverse topological order: the fast path."""
-    for node in reversed(order):
-        a = node._p0
+def _walk(root: Value) -> tuple[list[Value], list[Value]]:
+    """``topological_order``'s walk, as backward needs it: the interior nodes in order,
+    each ``.grad`` set to 0.0 to accumulate into, and the leaves apart.
+
+    One pass instead of the order, then a pass to zero, then one to pick the leaves out:
+    at 20,000 nodes that was a tenth of backward's time. The sweep then visits only
+    nodes that have parents.
+    """
+    interior: list[Value] = []
+    leaves: list[Value] = []
+    # MANY counts as seen, so that a many-parent node fails the first test below like
+    # a node whose first parent is done, and only those visits ask whether it is MANY.
+    seen: set[Any] = {root, MANY}
+    stack = [root]
+    resume: dict[Value, int] = {}  # (see topological_order)
+    many = MANY
+    while stack:
+        node = stack[-1]
+        a: Any = node._p0  # (a Value when it is not in seen: MANY is)
         if a is None:
+            leaves.append(stack.pop())
             continue
+        if a not in seen:
+            seen.add(a)
+            stack.append(a)
+            continue
+        if a is many:
+            parents = node._p1
+            i = resume.get(node, 0)
+            while i < len(parents) and parents[i] in seen:
+                i += 1
+            if i < len(parents):
+                resume[node] = i + 1
+                seen.add(parents[i])
+                stack.append(parents[i])
+                continue
+        else:
+            b = node._p1
+            if b is not None and b not in seen:
+                seen.add(b)
+                stack.append(b)
+                continue
+        node.grad = 0.0
+        interior.append(stack.pop())
+    return interior, leaves
+
+
+def _zeroed(root: Value, gradient: float) -> list[Value]:
+    """Every node in topological order, gradients zeroed and the root's seeded: where a
+    slower sweep starts (hooks, or a nan or inf to mask)."""
+    order = topological_order(root)
+    for node in order:
+        node.grad = 0.0
+    root.grad = gradient
+    return order
+
+
+def _sweep(interior: list[Value]) -> None:
+    """The chain rule, edge by edge in reverse topological order: the fast path (over
+    the nodes that have parents; see _walk)."""
+    many = MANY  # (read as a local: a little faster than a global, once per node)
+    for node in reversed(interior):
+        a: Any = node._p0  # (not None: these nodes have parents)
         g = node.grad
-        if a is MANY:
+        if a is many:
             for parent, d in zip(node._p1, node._d1):
                 parent.grad += d * g
         else:

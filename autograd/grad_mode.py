@@ -21,6 +21,7 @@ __all__ = [
     "close_block",
     "is_recording",
     "no_grad",
+    "on_first_and_last",
     "open_block",
 ]
 
@@ -34,9 +35,17 @@ _no_grad_depth: ContextVar[int] = ContextVar("chainrule_no_grad_depth", default=
 # It is an anomaly._Detector; this module only calls its check_new_node(node).
 anomaly_detector: ContextVar[Any] = ContextVar("chainrule_anomaly_detector", default=None)
 _lock = threading.Lock()
-# How many no_grad and detect_anomaly blocks are open in any thread or task. Ops read it
-# on their fast path: while it is 0, no node needs adjust_new_node.
+# How many no_grad and detect_anomaly blocks are open in any thread or task. While it is
+# 0, no node needs adjust_new_node: the ops that read it test it on their fast path, and
+# the generated ops of methods.py do not test it at all (see ``on_first_and_last``).
 open_blocks = 0
+_listeners: list[Callable[[bool], None]] = []
+
+
+def on_first_and_last(listener: Callable[[bool], None]) -> None:
+    """Call ``listener(True)`` when a first block opens anywhere (the count leaves 0) and
+    ``listener(False)`` when the last one closes; called under the lock that counts."""
+    _listeners.append(listener)
 
 
 def open_block() -> None:
@@ -44,6 +53,9 @@ def open_block() -> None:
     global open_blocks
     with _lock:
         open_blocks += 1
+        if open_blocks == 1:
+            for listener in _listeners:
+                listener(True)
 
 
 def close_block() -> None:
@@ -51,6 +63,9 @@ def close_block() -> None:
     global open_blocks
     with _lock:
         open_blocks -= 1
+        if open_blocks == 0:
+            for listener in _listeners:
+                listener(False)
 
 
 def is_recording() -> bool:

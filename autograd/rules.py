@@ -105,6 +105,7 @@ class Rule:
         "inline",
         "latex",
         "local",
+        "maker",
         "masks",
         "name",
         "param",
@@ -137,6 +138,9 @@ class Rule:
         self.array = array if array is not None or inline is None else formula.to_arrays(inline)
         self.masks = masks
         self.sample = sample
+        # The eager engine's function that makes this rule's node from a Value, for the
+        # rules of a family (x ** k): set by value.py on first use (see methods.py).
+        self.maker: Callable[..., Any] | None = None
         if callable(derivative):
             self.local: tuple[str, ...] | None = None
             self._texts: tuple[str, ...] = ()
@@ -499,6 +503,12 @@ def clear_caches() -> None:
     but speed depends on the caches)."""
     POWERS.clear()
     _LEAKY.clear()
+
+
+# The exponents that Value.__pow__ writes out in full instead of calling their rule's
+# maker (autograd/methods.py): squares are in every loss, and the call costs a fifth of
+# the op. Each test of an exponent here costs every other exponent a comparison.
+INLINE_POWERS = (2.0,)
 
 
 def power(k: float) -> Rule:

@@ -22,7 +22,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any, Final, NoReturn
 
-from . import grad_mode
+from . import grad_mode, methods
 from . import rules as r
 from ._numbers import is_number as _is_number
 from ._numbers import to_float as _to_float
@@ -166,102 +166,48 @@ Unary = Callable[["Value"], "Value"]
 
 
 def _binary_method(rule: r.Rule, doc: str) -> Binary:
-    """Make ``Value.__add__`` and friends: lift a number operand, apply ``rule``."""
-
-    forward = rule.forward
-    derivative = rule.derivative
-
-    def method(self: Value, other: Value | float) -> Value:
-        if type(other) is not Value:
-            if not _is_number(other):
-                # mypy takes NotImplemented for Any outside methods named for operators
-                return NotImplemented  # type: ignore[no-any-return]
-            other = Value(other)
-        x = self.data
-        y = other.data
-        out = forward(x, y)
-        v = _new(Value)
-        v.data = out
-        v.grad = 0.0
-        v.label = ""
-        v._p0 = self
-        v._p1 = other
-        v._d0, v._d1 = derivative(out, x, y)
-        v._rule = rule
-        if grad_mode.open_blocks:
-            grad_mode.adjust_new_node(v)
-        return v
-
-    method.__doc__ = doc
-    return method if rule.check is None else _checked_binary(method, rule)
+    """Make ``Value.__add__`` and friends from ``rule``'s formulas (see methods.py): lift a
+    number operand, check the rule's domain (``x / 0`` raises, naming both operands), make
+    the node."""
+    return methods.binary_method(rule, doc)
 
 
 def _reflected_method(rule: r.Rule, doc: str) -> Binary:
     """Make ``Value.__radd__`` and friends: ``2 - x`` is SUB applied to (2, x)."""
-    forward = _binary_method(rule, doc)  # checked, if the rule has a domain
-
-    def method(self: Value, other: Value | float) -> Value:
-        if not _is_number(other):
-            # mypy takes NotImplemented for Any outside methods named for operators
-            return NotImplemented  # type: ignore[no-any-return]
-        return forward(Value(other), self)
-
-    method.__doc__ = doc
-    return method
+    return methods.reflected_method(rule, doc)
 
 
 def _unary_method(rule: r.Rule, doc: str) -> Unary:
-    """Make ``Value.exp`` and friends: apply a one-input ``rule``."""
-
-    forward = rule.forward
-    derivative = rule.derivative
-
-    def method(self: Value) -> Value:
-        x = self.data
-        out = forward(x)
-        v = _new(Value)
-        v.data = out
-        v.grad = 0.0
-        v.label = ""
-        v._p0 = self
-        v._p1 = None
-        (v._d0,) = derivative(out, x)
-        v._rule = rule
-        if grad_mode.open_blocks:
-            grad_mode.adjust_new_node(v)
-        return v
-
-    method.__doc__ = doc
-    return method if rule.check is None else _checked_unary(method, rule)
+    """Make ``Value.exp`` and friends from a one-input ``rule``'s formulas (see methods.py),
+    its domain check included (log of 0 raises, naming the operand)."""
+    return methods.unary_method(rule, doc)
 
 
-def _checked_binary(method: Binary, rule: r.Rule) -> Binary:
-    """``method`` after the rule's domain check (``x / 0`` raises, naming both operands)."""
-    check = rule.check
-    assert check is not None
-
-    def checked(self: Value, other: Value | float) -> Value:
-        y = other.data if type(other) is Value else other
-        if _is_number(y) and check(self.data, y) >= 0:
-            _check_domain(rule, (self, other if isinstance(other, Value) else Value(y)))
-        return method(self, other)
-
-    checked.__doc__ = method.__doc__
-    return checked
+def _power_method(doc: str) -> Binary:
+    """Make ``Value.__pow__`` (see methods.power_method): the common exponents written
+    out, any other through its rule; ``_power`` below does the rest."""
+    return methods.power_method(_power, doc)
 
 
-def _checked_unary(method: Unary, rule: r.Rule) -> Unary:
-    """``method`` after the rule's domain check (log of 0 raises, naming the operand)."""
-    check = rule.check
-    assert check is not None
+def _power(node: Value, other: Value | float) -> Value:
+    """``node ** other`` where ``__pow__``'s fast paths do not apply: a Value exponent, a
+    number exponent whose rule is not cached, or not a number at all."""
+    if type(other) is Value:
+        return _apply2(r.POW, node, other)
+    if not _is_number(other):  # (True is not a number here: no power(1) for it)
+        return NotImplemented  # type: ignore[no-any-return]
+    return _family_node(r.power(other), node)
 
-    def checked(self: Value) -> Value:
-        if check(self.data) >= 0:
-            _check_domain(rule, (self,))
-        return method(self)
 
-    checked.__doc__ = method.__doc__
-    return checked
+def _family_node(rule: r.Rule, node: Value) -> Value:
+    """The node of family ``rule`` (``x ** 3``, ``leaky_relu(x, 0.1)``) applied to ``node``."""
+    maker = rule.maker
+    if maker is None:
+        maker = rule.maker = methods.family_maker(rule)
+    out: Value = maker(node)
+    if grad_mode.open_blocks:  # (a family's maker leaves the modes to its caller)
+        grad_mode.adjust_new_node(out)
+    return out
 
 
 # --- gradient hooks ------------------------------------------------------------------------
@@ -566,38 +512,14 @@ class Value:
     sin = _unary_method(r.SIN, "Sine (nan for an infinite input, as IEEE says).")
     cos = _unary_method(r.COS, "Cosine (nan for an infinite input, as IEEE says).")
 
-    def __pow__(self, other: Value | float) -> Value:
+    __pow__ = _power_method(
         """x ** k for a number k, or x ** y for a Value y (then d/dy = x**y * log(x)).
 
         A negative base needs an integer exponent. With a Value exponent, d/dy at a
         negative base is nan (log of a negative number is not real) and at a zero base
         it is 0 (the limit); the forward value is exact either way.
         """
-        if type(other) is Value:
-            return _apply2(r.POW, self, other)
-        t = type(other)  # (an exact int or float: True must not find power(1))
-        # mypy does not narrow `other` from the test on t
-        rule = r.POWERS.get(other) if t is float or t is int else None  # type: ignore[arg-type]
-        if rule is None:
-            if not _is_number(other):
-                return NotImplemented
-            rule = r.power(other)
-        x = self.data
-        check = rule.check
-        if check is not None and check(x) >= 0:
-            _check_domain(rule, (self,))
-        out = rule.forward(x)
-        v = _new(Value)
-        v.data = out
-        v.grad = 0.0
-        v.label = ""
-        v._p0 = self
-        v._p1 = None
-        (v._d0,) = rule.derivative(out, x)
-        v._rule = rule
-        if grad_mode.open_blocks:
-            grad_mode.adjust_new_node(v)
-        return v
+    )
 
     def __rpow__(self, other: float) -> Value:
         if not _is_number(other):
@@ -608,10 +530,10 @@ class Value:
         """x for x > 0, else slope * x; its derivative at 0 is ``slope``."""
         if not _is_number(slope):
             raise TypeError(f"leaky_relu: slope must be a number, got {type(slope).__name__}")
-        rule = r.leaky_relu(slope)
-        x = self.data
-        out = rule.forward(x)
-        return make_node(out, (self,), tuple(rule.derivative(out, x)), rule)
+        return _family_node(r.leaky_relu(slope), self)
+
+
+methods.bind(Value)
 
 
 def _apply2(rule: r.Rule, a: Value, b: Value) -> Value:

@@ -30,7 +30,6 @@ gives the eager engine's numbers bit for bit.
 from __future__ import annotations
 
 import ast
-import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
@@ -38,6 +37,7 @@ from typing import Any, NamedTuple
 from .. import formula
 from .. import rules as r
 from .._numbers import is_number
+from ..floats import FLOAT_HELPERS, float_functions
 from ..rules import Rule
 
 __all__ = [
@@ -80,28 +80,10 @@ class Program(NamedTuple):
     outputs: tuple[int, ...]
 
 
-def _is_zero(x: float) -> bool:
-    return x == 0
-
-
-def _is_integer(x: float) -> bool:
-    return float(x).is_integer()  # a parameter's .data may be an int
-
-
 def _masked(g: float, local: float) -> float:
     """A ``masks`` rule's gradient where its local derivative is not a constant."""
     return 0.0 if local == 0 else g * local
 
-
-# The float meaning of each of formula.HELPERS (a test checks the two lists agree).
-FLOAT_HELPERS: dict[str, Any] = {
-    "pow": r.pow_,
-    "is_zero": _is_zero,
-    "isfinite": math.isfinite,
-    "is_integer": _is_integer,
-    "nan": r.nan,
-    "inf": r.inf,
-}
 
 # The names generated code makes for itself; no name of the namespace may look like one.
 _OWN_NAME = re.compile(r"^([vglFDR]\d+|P)$")
@@ -116,12 +98,8 @@ def float_namespace() -> dict[str, Any]:
         >>> float_namespace()["exp"](1000.0)  # the engine's exp: inf, not OverflowError
         inf
     """
-    names: dict[str, Any] = {
-        rule.name: rule.forward
-        for rule in r.TABLE.values()
-        if rule.name.isidentifier() and rule.arity is not None
-    }
-    names.update(FLOAT_HELPERS, fsum=r.fsum_, _masked=_masked)
+    names = float_functions()
+    names.update(fsum=r.fsum_, _masked=_masked)
     clashes = sorted(n for n in names if _OWN_NAME.match(n))
     if clashes:
         raise ValueError(f"codegen: table names {clashes} clash with generated variables")
