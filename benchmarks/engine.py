@@ -5,7 +5,7 @@ Run with `make bench` (installs micrograd into .venv; it is never a dependency),
 alternately, and each figure is the best of several repetitions, so that load from other
 processes on a shared machine hurts both sides alike.
 
-Workloads (issue #2):
+Workloads (issue #2; the floor, issue #14):
   dag    random expression DAG: 20,000 ops over 100 inputs (+, *, relu, **2; operands
          drawn from the last 50 nodes), forward + backward, per node; garbage collector
          paused in the timed region, and running (graph freed inside the timed region).
@@ -14,6 +14,9 @@ Workloads (issue #2):
   chain  a 1,000,000-deep chain, forward + backward (micrograd needs its recursion limit
          raised to run it at all).
   memory bytes per node (tracemalloc) of a chain of binary ops, after forward.
+  floor  the DAG again, against the leanest eager engine CPython allows (benchmarks/
+         floor.py: no checks, no features, the same backward shape): what chainrule's
+         checks and features cost, per node.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from collections.abc import Callable
 
 import autograd
 import nn
+from floor import Floor
 
 try:
     import micrograd.engine
@@ -274,12 +278,16 @@ def main() -> None:
     assert [v.data for v in build(OURS)] == expected == [v.data for v in build(THEIRS)]
     rows = []
 
+    assert [v.data for v in build(Floor)] == expected
+    floor_rows = []
     for collect, name in ((False, "dag fwd+bwd, gc paused"), (True, "dag fwd+bwd, gc running")):
-        ours = theirs = math.inf
+        ours = theirs = floor = math.inf
         for _ in range(reps):
             ours = min(ours, time_dag(OURS, build, collect))
+            floor = min(floor, time_dag(Floor, build, collect))
             theirs = min(theirs, deep_recursion(lambda c=collect: time_dag(THEIRS, build, c)))
         rows.append((name, ours / n_nodes * 1e6, theirs / n_nodes * 1e6, "us/node"))
+        floor_rows.append((name, ours / n_nodes * 1e6, floor / n_nodes * 1e6))
 
     data = moons()
     ours_model = nn.MLP(2, [16, 16, 1], seed=0)
@@ -303,6 +311,10 @@ def main() -> None:
     print(f"{'workload':34} {'chainrule':>12} {'micrograd':>12}  {'speed-up':>9}")
     for name, ours, theirs, unit in rows:
         print(f"{name:34} {ours:9.3f} {unit:<3}{theirs:9.3f} {unit:<3} {theirs / ours:8.2f}x")
+    print()
+    print(f"{'against the floor (us/node)':34} {'chainrule':>12} {'floor':>12}  {'its time':>9}")
+    for name, ours, floor in floor_rows:
+        print(f"{name:34} {ours:12.3f} {floor:12.3f}  {ours / floor:8.2f}x")
 
 
 if __name__ == "__main__":
