@@ -16,10 +16,12 @@ Table 1 varies the network at a fixed batch; table 2 the batch for a fixed netwo
 per parameter-sample (or per sample) that stays flat down a column is linear growth.
 Table 3 lists what is paid once per tape: tracing, generating and compiling the float
 replay (its first `value_and_grad`, one replay included), and building the batched plan
-(its first `batch_value_and_grad` on one sample). Every time is the best of several
-repetitions, in CPU time of the running thread, the garbage collector running as in a
-training loop (collected before each cell). A cell whose predicted time, scaled linearly
-from the cell above it, is over the per-cell budget is not run: it shows "—".
+(its first `batch_value_and_grad` on one sample), also for the biggest net written as
+micrograd writes a neuron (`b + w0 * x0 + ...`: two nodes per weight). Every time is the
+best of several repetitions, in CPU time of the running thread, the garbage collector
+running as in a training loop (collected before each cell). A cell whose predicted time,
+scaled linearly from the cell above it, is over the per-cell budget is not run: it
+shows "—".
 """
 
 from __future__ import annotations
@@ -76,17 +78,42 @@ class Eager:
         self.optimizer.step()
 
 
+Model = Callable[[list[autograd.Value]], autograd.Value]
+
+
+def label_tape(
+    model: Model, params: list[autograd.Value], n_inputs: int, label: int
+) -> autograd.Tape:
+    """The tape of one example's hinge loss for ``label``, as nn.TapedLoss traces it."""
+
+    def loss(*xs: autograd.Value) -> autograd.Value:
+        return nn.hinge_loss([model(list(xs))], [label])
+
+    return autograd.trace(loss, *([0.0] * n_inputs), params=params)
+
+
 def label_tapes(model: nn.MLP, n_inputs: int) -> dict[int, autograd.Tape]:
-    """One tape per label of the per-example hinge loss, as nn.TapedLoss traces them."""
-    params = model.parameters()
+    """One tape per label (+1 and -1)."""
+    return {label: label_tape(model, model.parameters(), n_inputs, label) for label in (1, -1)}
 
-    def tape(label: int) -> autograd.Tape:
-        def loss(*xs: autograd.Value) -> autograd.Value:
-            return nn.hinge_loss([model(list(xs))], [label])
 
-        return autograd.trace(loss, *([0.0] * n_inputs), params=params)
+def scalar_ops(model: nn.MLP) -> Model:
+    """``model`` written as micrograd writes a neuron, ``b + w0 * x0 + w1 * x1 + ...``: a
+    ``*`` and a ``+`` node per weight, where nn.MLP has one ``dot`` node per neuron."""
 
-    return {label: tape(label) for label in (1, -1)}
+    def forward(x: list[autograd.Value]) -> autograd.Value:
+        for depth, layer in enumerate(model.layers):
+            sums = []
+            for neuron in layer.neurons:
+                act = neuron.b
+                assert act is not None  # nn.MLP's neurons have biases by default
+                for w, xi in zip(neuron.w, x):
+                    act = act + w * xi
+                sums.append(act)
+            x = sums if depth == len(model.layers) - 1 else [a.relu() for a in sums]
+        return x[0]
+
+    return forward
 
 
 class FloatTape:
@@ -221,13 +248,15 @@ def by_batch(sizes: Sequence[int], batches: Sequence[int], s: Settings) -> list[
     return rows
 
 
-def once_costs(sizes: Sequence[int]) -> dict[str, float]:
+def once_costs(sizes: Sequence[int], scalar: bool = False) -> dict[str, float]:
     """Table 3: seconds to trace one label's tape, to generate and compile its float
-    replay (first value_and_grad), and to build its batched plan (first batch call)."""
+    replay (first value_and_grad), and to build its batched plan (first batch call);
+    with ``scalar``, of the network written with scalar ops (``scalar_ops``)."""
     model = model_for(sizes)
+    forward: Model = scalar_ops(model) if scalar else model
     gc.collect()
     t0 = time.perf_counter()
-    tape = label_tapes(model, sizes[0])[1]
+    tape = label_tape(forward, model.parameters(), sizes[0], 1)
     t_trace = time.perf_counter() - t0
     x = [0.5] * sizes[0]
     t0 = time.perf_counter()
@@ -355,11 +384,14 @@ def report(
     batches: Sequence[int],
     s: Settings,
     markdown: bool = False,
+    scalar: Sequence[Sequence[int]] = (),
 ) -> str:
-    """The three tables as text (the whole run)."""
+    """The three tables as text (the whole run); table 3 also has the ``scalar`` nets
+    written with scalar ops."""
     networks = by_network(nets, batch, s)
     batched = by_batch(fixed, batches, s)
     costs = {net_name(sizes): once_costs(sizes) for sizes in nets}
+    costs |= {f"{net_name(sizes)}, scalar ops": once_costs(sizes, True) for sizes in scalar}
     parts = [
         f"Step time against the network (batch of {batch}):",
         network_table(networks, markdown),
@@ -380,7 +412,8 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings(reps=2, cell_budget=1.0) if args.quick else Settings()
     t0 = time.perf_counter()
-    print(report((*NETS, WIDE_NET), FIXED_BATCH, FIXED_NET, BATCHES, settings, args.markdown))
+    nets = (*NETS, WIDE_NET)
+    print(report(nets, FIXED_BATCH, FIXED_NET, BATCHES, settings, args.markdown, [NETS[-1]]))
     print(f"\n({time.perf_counter() - t0:.0f} s in all)")
 
 

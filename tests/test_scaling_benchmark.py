@@ -88,3 +88,15 @@ def test_once_costs_count_the_tapes_ops_and_edges():
     assert costs["ops"] == 3 * 3 + 2 + 4
     assert costs["edges"] == 3 * (4 + 2 + 1) + (6 + 2) + (2 + 2 + 1 + 1)
     assert all(costs[k] > 0 for k in ("trace", "compile", "plan"))
+
+
+def test_the_scalar_ops_network_computes_what_the_nn_mlp_computes():
+    from autograd import Value
+
+    model = scaling.model_for((3, 4, 2, 1))
+    x = [0.5, -1.0, 2.0]
+    scalar = scaling.scalar_ops(model)([Value(v) for v in x])
+    assert math.isclose(scalar.data, model(x).data, rel_tol=1e-12, abs_tol=1e-12)
+    costs = scaling.once_costs((3, 4, 2, 1), scalar=True)
+    # A `*` and a `+` per weight, a relu per hidden neuron, then the loss's four ops.
+    assert costs["ops"] == 4 * (2 * 3 + 1) + 2 * (2 * 4 + 1) + 2 * 2 + 4

@@ -34,6 +34,7 @@ gives the eager engine's numbers bit for bit.
 from __future__ import annotations
 
 import ast
+import functools
 import itertools
 import math
 import operator
@@ -131,6 +132,7 @@ def float_namespace() -> dict[str, Any]:
     names.update(FLOAT_HELPERS, fsum=r.fsum_, _masked=_masked)
     # For dots over runs of parameters (autograd.tape.runs), written with map().
     names.update(_mul=operator.mul, _add=operator.add, _repeat=itertools.repeat)
+    names.update(_reduce=functools.reduce)
     clashes = sorted(n for n in names if _OWN_NAME.match(n))
     if clashes:
         raise ValueError(f"codegen: table names {clashes} clash with generated variables")
@@ -311,6 +313,7 @@ class _Writer:
         self.runs = find_runs(program, min_run, min_operands)
         n_in = program.n_inputs
         self.sliced = {n_in + j for run in self.runs.values() for j in range(run.start, run.stop)}
+        self.interior = {op for run in self.runs.values() for op in run.interior}
         self.tuples: dict[tuple[int, ...], str] = {}  # operand slots -> tuple variable
         self.done: set[int] = set()  # slots whose gradient variable exists
         self.sums: dict[tuple[int, ...], str] = {}  # operand slots -> open accumulator
@@ -343,9 +346,12 @@ class _Writer:
         cache: dict[tuple[Rule, int], Template | None] = {}
         for i, (rule, parents) in enumerate(self.program.ops):
             run = self.runs.get(i)
-            if run is not None:
+            if run is not None or i in self.interior:
                 self.templates.append(None)  # its reverse step is run_backward's
-                self.lines.append(f"    v{self.first_op + i} = fsum({self.products(run)})")
+            if i in self.interior:
+                continue  # a chain's inner op: the chain's end computes it
+            if run is not None:
+                self.lines.append(f"    v{self.first_op + i} = {self.run_forward(run)}")
                 continue
             args = [self.ref(p) for p in parents]
             key = (rule, len(parents))
@@ -361,6 +367,13 @@ class _Writer:
             else:
                 expr = f"{self.bind('F', rule)}({', '.join(args)})"
             self.lines.append(f"    v{self.first_op + i} = {expr}")
+
+    def run_forward(self, run: Run) -> str:
+        """A dot: ``fsum`` of the products, as the rule's forward. A chain: the sum from
+        its first addend, left to right, as the chain of ``+`` ops adds."""
+        if run.base is None:
+            return f"fsum({self.products(run)})"
+        return f"_reduce(_add, {self.products(run)}, {self.ref(run.base)})"
 
     def products(self, run: Run) -> str:
         """``map(_mul, ...)`` over a run's parameter slice and its other operands, in the
@@ -405,6 +418,8 @@ class _Writer:
         else:  # shared, repeated or constant operands: one statement per edge
             for k, p in enumerate(key):
                 self.add_edge(p, f"{g} * P[{run.start + k}]", g)
+        if run.base is not None:  # a chain's + ops pass the gradient on unchanged
+            self.add_edge(run.base, g, g)
 
     def add_edge(self, p: int, term: str, g: str) -> None:
         """``g<p> (+)= term``: the gradient one edge sends to operand ``p``."""
@@ -520,7 +535,7 @@ def generate(
         grads = "".join((f"g{s}" if s in done else "0.0") + ", " for s in range(w.first_const))
     else:
         # The runs wrote their parameters' gradients into G; any other parameter that got
-        # one has its variable (a sliced one too, if it is the output itself).
+        # one has its variable.
         w.lines += [f"    G[{s - n_in}] = g{s}" for s in range(n_in, w.first_const) if s in done]
         grads = "".join((f"g{s}" if s in done else "0.0") + ", " for s in range(n_in)) + "*G"
     w.lines.append(f"    return ({outs}), ({grads})")
