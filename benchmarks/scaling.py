@@ -166,23 +166,43 @@ STEPS: dict[str, Callable[[Sequence[int], list[list[float]], list[int]], Callabl
 class Settings:
     """How hard to measure: repetitions per cell, and the time budgets (seconds)."""
 
-    reps: int = 5
-    cell_budget: float = 4.0  # a cell stops repeating once it has spent this long
+    reps: int = 7
+    cell_budget: float = 5.0  # a cell stops repeating once it has spent this long
     skip_over: float = 6.0  # a cell predicted to take longer than this per step is skipped
 
 
-def best_time(step: Callable[[], None], settings: Settings) -> float:
-    """The best of up to ``settings.reps`` steps, in thread CPU time; at least one."""
+def best_time(step: Callable[[], None], settings: Settings, paused: bool = False) -> float:
+    """The best of up to ``settings.reps`` steps, in thread CPU time; at least one. With
+    ``paused``, the garbage collector is off during each step."""
     gc.collect()
     best, spent = math.inf, 0.0
     for _ in range(settings.reps):
-        t0 = time.thread_time()
-        step()
-        elapsed = time.thread_time() - t0
+        if paused:
+            gc.disable()
+        try:
+            t0 = time.thread_time()
+            step()
+            elapsed = time.thread_time() - t0
+        finally:
+            gc.enable()
         best, spent = min(best, elapsed), spent + elapsed
         if spent > settings.cell_budget:
             break
     return best
+
+
+def collector_note(sizes: Sequence[int], rows: Sequence[Row], s: Settings) -> str:
+    """The eager step at the biggest batch run again with the garbage collector paused:
+    how much of its growth beyond linear is the collector scanning the live graph."""
+    row = next((row for row in reversed(rows) if row.cells["eager"].seconds is not None), None)
+    if row is None:
+        return ""
+    X, y = dataset(sizes[0], int(row.work))
+    paused = best_time(Eager(sizes, X, y), s, paused=True)
+    return (
+        f"Eager at {row.label} samples with the garbage collector paused: "
+        f"{paused * 1e3:,.0f} ms ({paused / row.work * 1e6:,.0f} µs/sample)."
+    )
 
 
 @dataclass
@@ -254,9 +274,10 @@ def once_costs(sizes: Sequence[int], scalar: bool = False) -> dict[str, float]:
     with ``scalar``, of the network written with scalar ops (``scalar_ops``)."""
     model = model_for(sizes)
     forward: Model = scalar_ops(model) if scalar else model
+    params = model.parameters()  # nn.TapedLoss lists them once, not per trace
     gc.collect()
     t0 = time.perf_counter()
-    tape = label_tape(forward, model.parameters(), sizes[0], 1)
+    tape = label_tape(forward, params, sizes[0], 1)
     t_trace = time.perf_counter() - t0
     x = [0.5] * sizes[0]
     t0 = time.perf_counter()
@@ -399,6 +420,7 @@ def report(
         f"Step time against the batch (net {net_name(fixed)}):",
         batch_table(batched, markdown),
         skipped_note(batched, s),
+        collector_note(fixed, batched, s),
         "Paid once per tape:",
         once_table(costs, markdown),
     ]

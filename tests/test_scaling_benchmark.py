@@ -60,6 +60,7 @@ def test_report_has_a_row_per_size_and_a_cell_per_mode():
     # batch, then (ms, per sample) per mode, and a growth ratio after the first row
     assert [len(row) for row in batch_rows] == [7, 10]
     assert batch_rows[1][3].endswith("x")
+    assert "Eager at 4 samples with the garbage collector paused" in text
 
 
 def test_markdown_tables_have_a_header_rule_and_equal_columns():
@@ -79,6 +80,8 @@ def test_a_cell_predicted_over_budget_is_skipped_with_a_note():
     table = scaling.batch_table(rows, markdown=False)
     assert table.count(scaling.SKIPPED) == 3 * 3  # ms, per sample and growth, per mode
     assert "eager at 4" in scaling.skipped_note(rows, strict)
+    # The collector's note falls back on the biggest batch that was run.
+    assert "Eager at 2 samples" in scaling.collector_note((2, 3, 1), rows, strict)
 
 
 def test_once_costs_count_the_tapes_ops_and_edges():
