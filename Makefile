@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check micrograd==0.1.0
 	$(PY) benchmarks/engine.py
 	$(PY) benchmarks/tape.py
+	$(PY) benchmarks/scaling.py
 
 # JupyterLab on notebooks/, with the notebooks extra installed into .venv on first use.
 notebooks: $(STAMP)

@@ -7,12 +7,11 @@ here recurses, so a graph of any depth works at Python's default recursion limit
 
 from __future__ import annotations
 
-import gc
 import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import Any, Literal, overload
 
+from ._collector import collector_paused
 from ._numbers import is_number, to_float
 from .anomaly import active_detector
 from .value import MANY, Hook, Value, hooks
@@ -72,25 +71,6 @@ def topological_order(root: Value) -> list[Value]:
 _pass_lock = threading.RLock()
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector for the duration of a backward pass.
-
-    create_graph=True allocates a node per derivative; on a big graph the collector would
-    scan them (and the whole graph) again and again, for nothing: graphs hold no reference
-    cycles. Pausing
-    is process-wide, so it is undone as soon as the pass ends, and left alone if the
-    collector was already off.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def backward(root: Value, gradient: float = 1.0) -> None:
     """Fill ``.grad`` of every node ``root`` depends on; see ``Value.backward``."""
     if type(gradient) is not float:
@@ -100,7 +80,7 @@ def backward(root: Value, gradient: float = 1.0) -> None:
                 f"got {type(gradient).__name__}: {gradient!r}"
             )
         gradient = to_float(gradient)
-    with _pass_lock, _collector_paused():
+    with _pass_lock, collector_paused():
         # Inside detect_anomaly, a separate checked sweep first: the fast loop stays as is.
         detector = active_detector()
         if detector is not None:
@@ -338,7 +318,7 @@ def grad(
         if not isinstance(x, Value):
             raise TypeError(f"grad: inputs[{i}] must be a Value, got {type(x).__name__}")
 
-    with _pass_lock, _collector_paused():
+    with _pass_lock, collector_paused():
         detector = active_detector()
         if detector is not None:
             detector.check_backward(topological_order(output))

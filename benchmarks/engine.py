@@ -31,9 +31,10 @@ import time
 import tracemalloc
 from collections.abc import Callable
 
+from floor import Floor
+
 import autograd
 import nn
-from floor import Floor
 
 try:
     import micrograd.engine

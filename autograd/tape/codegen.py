@@ -14,7 +14,11 @@ that knows the op:
   the functions a formula calls are looked up in ``float_namespace()``, made from the
   table (each rule's float forward, and the helpers' float versions);
 * a rule with a ``domain`` gets its test (the formula that is true outside the domain)
-  written before the forward, raising the rule's own error there.
+  written before the forward, raising the rule's own error there;
+* in a big program, a ``dot`` over a long run of parameters (an ``nn.MLP`` neuron) reads
+  them as a slice of the parameter tuple and writes their gradients into a slice of a
+  list (``autograd.tape.runs`` says when, and why: CPython's compiler takes about 10 us
+  per name in the source).
 
 The source is built from those formulas, from names we make and from numbers we print
 with ``repr``; labels and rule names never reach ``compile``, and a formula may only use
@@ -30,6 +34,9 @@ gives the eager engine's numbers bit for bit.
 from __future__ import annotations
 
 import ast
+import functools
+import itertools
+import operator
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
@@ -39,6 +46,7 @@ from .. import rules as r
 from .._numbers import is_number
 from ..floats import FLOAT_HELPERS, float_functions
 from ..rules import Rule
+from .runs import MIN_OPERANDS, MIN_RUN, Run, find_runs
 
 __all__ = [
     "FLOAT_HELPERS",
@@ -86,7 +94,7 @@ def _masked(g: float, local: float) -> float:
 
 
 # The names generated code makes for itself; no name of the namespace may look like one.
-_OWN_NAME = re.compile(r"^([vglFDR]\d+|P)$")
+_OWN_NAME = re.compile(r"^([vglFDRta]\d+|P|G)$")
 
 
 def float_namespace() -> dict[str, Any]:
@@ -100,6 +108,9 @@ def float_namespace() -> dict[str, Any]:
     """
     names = float_functions()
     names.update(fsum=r.fsum_, _masked=_masked)
+    # For dots over runs of parameters (autograd.tape.runs), written with map().
+    names.update(_mul=operator.mul, _add=operator.add, _repeat=itertools.repeat)
+    names.update(_reduce=functools.reduce)
     clashes = sorted(n for n in names if _OWN_NAME.match(n))
     if clashes:
         raise ValueError(f"codegen: table names {clashes} clash with generated variables")
@@ -257,9 +268,18 @@ class _PrimitiveForward:
 
 
 class _Writer:
-    """The state of one generated function: its lines, bound names and templates."""
+    """The state of one generated function: its lines, bound names and templates.
 
-    def __init__(self, program: Program) -> None:
+    Dots over long runs of parameters (``runs``) read their parameters as a slice of
+    ``P`` and write their gradients into a slice of the list ``G``; the gradients of
+    their other operands are summed in a list (an accumulator ``a<i>``, one per operand
+    tuple ``t<i>``) and unpacked into the ``g`` variables where another statement needs
+    them (``settle``).
+    """
+
+    def __init__(
+        self, program: Program, min_run: int = MIN_RUN, min_operands: int = MIN_OPERANDS
+    ) -> None:
         self.program = program
         self.first_const = program.n_inputs + program.n_params
         self.first_op = self.first_const + len(program.constants)
@@ -268,11 +288,25 @@ class _Writer:
         self.known = float_namespace()
         self.templates: list[Template | None] = []
         self._bound: dict[tuple[str, Any], str] = {}  # (kind, rule) -> name
+        self.runs = find_runs(program, min_run, min_operands)
+        n_in = program.n_inputs
+        self.sliced = {n_in + j for run in self.runs.values() for j in range(run.start, run.stop)}
+        self.interior = {op for run in self.runs.values() for op in run.interior}
+        self.tuples: dict[tuple[int, ...], str] = {}  # operand slots -> tuple variable
+        self.done: set[int] = set()  # slots whose gradient variable exists
+        self.sums: dict[tuple[int, ...], str] = {}  # operand slots -> open accumulator
+        self.summed_in: dict[int, tuple[int, ...]] = {}  # slot -> its open accumulator
+        self._n_sums = 0
 
     def ref(self, slot: int) -> str:
-        if self.first_const <= slot < self.first_op:
+        if self.is_constant(slot):
             return literal(self.program.constants[slot - self.first_const])
+        if slot in self.sliced:
+            return f"P[{slot - self.program.n_inputs}]"
         return f"v{slot}"
+
+    def is_constant(self, slot: int) -> bool:
+        return self.first_const <= slot < self.first_op
 
     def bind(self, kind: str, rule: Rule) -> str:
         """The name (``F0``, ``D1``, ``R2``) of one of a rule's functions, bound once per
@@ -289,6 +323,14 @@ class _Writer:
     def forward(self) -> None:
         cache: dict[tuple[Rule, int], Template | None] = {}
         for i, (rule, parents) in enumerate(self.program.ops):
+            run = self.runs.get(i)
+            if run is not None or i in self.interior:
+                self.templates.append(None)  # its reverse step is run_backward's
+            if i in self.interior:
+                continue  # a chain's inner op: the chain's end computes it
+            if run is not None:
+                self.lines.append(f"    v{self.first_op + i} = {self.run_forward(run)}")
+                continue
             args = [self.ref(p) for p in parents]
             key = (rule, len(parents))
             t = cache[key] if key in cache else _template(rule, len(parents), self.known)
@@ -304,18 +346,85 @@ class _Writer:
                 expr = f"{self.bind('F', rule)}({', '.join(args)})"
             self.lines.append(f"    v{self.first_op + i} = {expr}")
 
+    def run_forward(self, run: Run) -> str:
+        """A dot: ``fsum`` of the products, as the rule's forward. A chain: the sum from
+        its first addend, left to right, as the chain of ``+`` ops adds."""
+        if run.base is None:
+            return f"fsum({self.products(run)})"
+        return f"_reduce(_add, {self.products(run)}, {self.ref(run.base)})"
+
+    def products(self, run: Run) -> str:
+        """``map(_mul, ...)`` over a run's parameter slice and its other operands, in the
+        dot's operand order (the rule's forward: ``fsum(map(mul, left, right))``)."""
+        others = self.tuples.get(run.others)
+        if others is None:
+            others = self.tuples[run.others] = f"t{len(self.tuples)}"
+            self.lines.append(f"    {others} = ({''.join(self.ref(s) + ', ' for s in run.others)})")
+        params = f"P[{run.start}:{run.stop}]"
+        return f"map(_mul, {params}, {others})" if run.left else f"map(_mul, {others}, {params})"
+
+    def settle(self, slot: int) -> None:
+        """Unpack the accumulator holding ``slot``'s gradient, if one does, into the
+        ``g`` variables of all its slots."""
+        key = self.summed_in.get(slot)
+        if key is None:
+            return
+        targets = "".join(f"g{s}, " for s in key)
+        self.lines.append(f"    {targets}= {self.sums.pop(key)}")
+        for s in key:
+            del self.summed_in[s]
+        self.done.update(key)
+
+    def run_backward(self, slot: int, run: Run) -> None:
+        """The reverse step of a dot over a run of parameters: the parameters' gradients
+        (each read by this op only) into ``G``, the other operands' into an accumulator.
+        (The two sides share no slot, so which is written first changes no sum.)"""
+        g, key = f"g{slot}", run.others
+        times_g = f"map(_mul, _repeat({g}), {{}})"
+        self.lines.append(f"    G[{run.start}:{run.stop}] = {times_g.format(self.tuples[key])}")
+        scaled = times_g.format(f"P[{run.start}:{run.stop}]")
+        if key in self.sums:
+            total = self.sums[key]
+            self.lines.append(f"    {total} = list(map(_add, {total}, {scaled}))")
+        elif len(set(key)) == len(key) and not any(
+            self.is_constant(s) or s in self.done or s in self.summed_in for s in key
+        ):
+            total = self.sums[key] = f"a{self._n_sums}"
+            self._n_sums += 1
+            self.summed_in.update((s, key) for s in key)
+            self.lines.append(f"    {total} = list({scaled})")
+        else:  # shared, repeated or constant operands: one statement per edge
+            for k, p in enumerate(key):
+                self.add_edge(p, f"{g} * P[{run.start + k}]", g)
+        if run.base is not None:  # a chain's + ops pass the gradient on unchanged
+            self.add_edge(run.base, g, g)
+
+    def add_edge(self, p: int, term: str, g: str) -> None:
+        """``g<p> (+)= term``: the gradient one edge sends to operand ``p``."""
+        if self.is_constant(p):
+            return  # constants need no gradient
+        self.settle(p)
+        op = "+=" if p in self.done else "="
+        self.done.add(p)
+        self.lines.append(f"    {_add(f'g{p}', op, term, g)}")
+
     def backward(self) -> set[int]:
         """The reverse sweep; returns the slots whose gradient variable exists."""
         program, first_const, first_op = self.program, self.first_const, self.first_op
         root = program.outputs[0]
-        done: set[int] = set()
+        done = self.done
         if not first_const <= root < first_op:
             self.lines.append(f"    g{root} = 1.0")
             done.add(root)
         for i in range(len(program.ops) - 1, -1, -1):
             slot = first_op + i
+            self.settle(slot)
             if slot not in done:
                 continue  # the first output does not depend on it (it feeds another output)
+            run = self.runs.get(i)
+            if run is not None:
+                self.run_backward(slot, run)
+                continue
             rule, parents = program.ops[i]
             t = self.templates[i]
             args = [self.ref(p) for p in parents]
@@ -323,15 +432,13 @@ class _Writer:
                 call = f"{self.bind('D', rule)}({', '.join([f'v{slot}', *args])})"
                 self.lines.append(f"    l{slot} = {call}")
             for k, p in enumerate(parents):
-                if first_const <= p < first_op:
-                    continue  # constants need no gradient
-                op = "+=" if p in done else "="
-                done.add(p)
                 if t is None:
                     term = f"g{slot} * l{slot}[{k}]"
                 else:
                     term = t.terms[k].format(*args, g=f"g{slot}", o=f"v{slot}")
-                self.lines.append(f"    {_add(f'g{p}', op, term, f'g{slot}')}")
+                self.add_edge(p, term, f"g{slot}")
+        for s in list(self.summed_in):
+            self.settle(s)
         return done
 
 
@@ -357,12 +464,19 @@ def _add(target: str, op: str, term: str, g: str) -> str:
     return f"{target} {op} {term}"
 
 
-def generate(program: Program, with_grad: bool, name: str) -> tuple[str, dict[str, Any]]:
+def generate(
+    program: Program,
+    with_grad: bool,
+    name: str,
+    min_run: int = MIN_RUN,
+    min_operands: int = MIN_OPERANDS,
+) -> tuple[str, dict[str, Any]]:
     """Source of ``name(*inputs, P)``: the outputs, and with ``with_grad`` the gradients.
 
     ``P`` is the tuple of parameter values. The function returns the tuple of outputs, or
     ``(outputs, gradients)``: those of the first output with respect to the inputs, then
-    the parameters.
+    the parameters. In a program of at least ``min_operands`` operands, dots over at least
+    ``min_run`` parameters read them as a slice of ``P`` (``autograd.tape.runs``).
 
     Returns:
         ``(source, names)``: the text to compile and the functions it calls by name:
@@ -379,18 +493,30 @@ def generate(program: Program, with_grad: bool, name: str) -> tuple[str, dict[st
             return (v2, ), (g0, )
     """
     n_in, n_par = program.n_inputs, program.n_params
-    w = _Writer(program)
+    w = _Writer(program, min_run, min_operands)
     w.lines.append(f"def {name}({''.join(f'v{i}, ' for i in range(n_in))}P):")
-    if n_par:
+    if w.sliced:  # parameters read through slices of P get no variable
+        w.lines += [
+            f"    v{s} = P[{s - n_in}]" for s in range(n_in, w.first_const) if s not in w.sliced
+        ]
+    elif n_par:
         w.lines.append(f"    {''.join(f'v{n_in + j}, ' for j in range(n_par))}= P")
     w.forward()
     outs = "".join(w.ref(s) + ", " for s in program.outputs)
     if not with_grad:
         w.lines.append(f"    return ({outs})")
-    else:
-        done = w.backward()
+        return "\n".join(w.lines) + "\n", w.names
+    if w.sliced:
+        w.lines.append(f"    G = [0.0] * {n_par}")
+    done = w.backward()
+    if not w.sliced:
         grads = "".join((f"g{s}" if s in done else "0.0") + ", " for s in range(w.first_const))
-        w.lines.append(f"    return ({outs}), ({grads})")
+    else:
+        # The runs wrote their parameters' gradients into G; any other parameter that got
+        # one has its variable.
+        w.lines += [f"    G[{s - n_in}] = g{s}" for s in range(n_in, w.first_const) if s in done]
+        grads = "".join((f"g{s}" if s in done else "0.0") + ", " for s in range(n_in)) + "*G"
+    w.lines.append(f"    return ({outs}), ({grads})")
     return "\n".join(w.lines) + "\n", w.names
 
 
