@@ -104,7 +104,7 @@ class _Detector:
 
 def _describe(node: Value) -> str:
     label = f"node label {node.label!r}" if node.label else "node has no label"
-    what = f"op {node.op!r}" if node._rule is not None else "a leaf"
+    what = f"op {node.op!r}" if node.rule is not None else "a leaf"
     return f"{what} ({label})"
 
 

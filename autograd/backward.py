@@ -193,7 +193,7 @@ def _masked_sweep(order: list[Value]) -> None:
     the leaves tells when this slower sweep is needed.
     """
     for node in reversed(order):
-        rule = node._rule
+        rule = node.rule
         if rule is None:
             continue
         g = node.grad
@@ -221,7 +221,8 @@ def _hooked_sweep(order: list[Value]) -> None:
             continue
         g = node.grad
         if g - g != 0.0:  # nan or inf: relu's inactive side must still pass exactly 0
-            masks = node._rule.masks if node._rule is not None else False
+            rule = node.rule
+            masks = rule.masks if rule is not None else False
             for parent, d in zip(node.parents, node.local_grads):
                 if not (masks and d == 0.0):
                     parent.grad += d * g
@@ -356,7 +357,7 @@ def _grad(
             continue  # a leaf, or a node whose every path was masked (relu's inactive side)
         # create_graph re-runs the rule on Values, so the derivative is itself a graph.
         parents = node.parents
-        rule = node._rule
+        rule = node.rule
         assert rule is not None  # a node with parents always has its rule
         local = rule.derivative(node, *parents) if create_graph else node.local_grads
         for parent, d in zip(parents, local, strict=True):

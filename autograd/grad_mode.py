@@ -94,7 +94,7 @@ def adjust_new_node(node: Any) -> None:
         detector.check_new_node(node, recording)
     if not recording:
         node._p0 = node._p1 = None
-        node._rule = None
+        node._meta = None  # (a node just made has no label)
 
 
 class no_grad:

@@ -131,9 +131,9 @@ def _body(rule: r.Rule, nodes: dict[str, str], name: str = "RULE") -> list[str]:
     else:
         lines += ["v = new(Value)", f"v.data = {text(output)}"]
     parents = [*nodes.values(), "None"]
-    lines += ["v.grad = 0.0", 'v.label = ""', f"v._p0 = {parents[0]}", f"v._p1 = {parents[1]}"]
+    lines += ["v.grad = 0.0", f"v._p0 = {parents[0]}", f"v._p1 = {parents[1]}"]
     lines += [f"v._d{i} = {text(tree)}" for i, tree in enumerate(local)]
-    lines += [f"v._rule = {name}", "return v"]
+    lines += [f"v._meta = {name}", "return v"]
     return lines
 
 

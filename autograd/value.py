@@ -27,7 +27,7 @@ from . import rules as r
 from ._numbers import is_number as _is_number
 from ._numbers import to_float as _to_float
 
-__all__ = ["HookHandle", "Value", "apply_rule", "apply_unchecked", "make_node"]
+__all__ = ["HookHandle", "Named", "Value", "apply_rule", "apply_unchecked", "make_node"]
 
 _new = object.__new__
 
@@ -59,7 +59,6 @@ def make_node(
     v = _new(Value)
     v.data = data
     v.grad = 0.0
-    v.label = ""
     n = len(parents)
     if n == 1:
         v._p0 = parents[0]
@@ -72,7 +71,7 @@ def make_node(
         v._p0 = MANY
         v._p1 = parents
         v._d1 = local
-    v._rule = rule
+    v._meta = rule
     if grad_mode.open_blocks:
         grad_mode.adjust_new_node(v)
     return v
@@ -262,6 +261,16 @@ def _micrograd_name(name: str) -> str:
     return f"Value has no attribute {name!r}: {_MICROGRAD_NAMES[name]}"
 
 
+class Named:
+    """What ``Value._meta`` holds for a labelled node: its rule and its label."""
+
+    __slots__ = ("label", "rule")
+
+    def __init__(self, rule: r.Rule | None, label: str) -> None:
+        self.rule = rule
+        self.label = label
+
+
 class Value:
     """A scalar node in a computation graph.
 
@@ -290,10 +299,9 @@ class Value:
         (0.0, 2.0, 8.0)
     """
 
-    __slots__ = ("_d0", "_d1", "_p0", "_p1", "_rule", "data", "grad", "label")
+    __slots__ = ("_d0", "_d1", "_meta", "_p0", "_p1", "data", "grad")
     data: float
     grad: float
-    label: str
     # The layout of the module docstring: one or two parents in _p0 / _p1 with their
     # local derivatives in _d0 / _d1, or MANY in _p0 and tuples in _p1 / _d1. The loops
     # in backward.py know which from _p0, so _p1 and _d1 are not narrowed for a checker.
@@ -301,7 +309,9 @@ class Value:
     _p1: Any
     _d0: float
     _d1: Any
-    _rule: r.Rule | None
+    # The node's rule (None for a leaf), or a Named holding the rule and the node's label:
+    # labels are few, and a slot of their own cost every node 8 bytes and a store.
+    _meta: r.Rule | Named | None
 
     def __init__(self, data: float, label: str = "") -> None:
         if type(data) is not float:
@@ -315,9 +325,8 @@ class Value:
             raise TypeError(f"Value label must be a str, got {type(label).__name__}")
         self.data = data
         self.grad = 0.0
-        self.label = label
         self._p0 = self._p1 = None
-        self._rule = None
+        self._meta = Named(None, label) if label else None
 
     # --- what the node records ---------------------------------------------------------
 
@@ -345,18 +354,33 @@ class Value:
         return (self._d0,) if self._p1 is None else (self._d0, self._d1)
 
     @property
+    def label(self) -> str:
+        """The node's name, shown in graphs and error messages ("" if none)."""
+        meta = self._meta
+        return meta.label if isinstance(meta, Named) else ""
+
+    @label.setter
+    def label(self, label: str) -> None:
+        if not isinstance(label, str):
+            raise TypeError(f"Value label must be a str, got {type(label).__name__}")
+        rule = self.rule
+        self._meta = Named(rule, label) if label else rule
+
+    @property
     def op(self) -> str:
         """The name of the op that made this node ("" for a leaf)."""
-        return self._rule.name if self._rule is not None else ""
+        rule = self.rule
+        return rule.name if rule is not None else ""
 
     @property
     def rule(self) -> r.Rule | None:
         """The ``Rule`` that made this node (None for a leaf)."""
-        return self._rule
+        meta = self._meta
+        return meta.rule if isinstance(meta, Named) else meta
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
-        op = f", op={self.op!r}" if self._rule is not None else ""
+        op = f", op={self.op!r}" if self.rule is not None else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label}{op})"
 
     def __float__(self) -> float:

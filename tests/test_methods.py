@@ -163,3 +163,18 @@ def test_a_formula_naming_something_unknown_is_refused():
     bad = rules.Rule("bad", lambda x: x, "x + mystery", inline="x")
     with pytest.raises(ValueError, match=r"'bad'.*mystery"):
         methods.unary_method(bad, "bad")
+
+
+def test_labels_live_with_the_rule_and_any_node_can_take_one():
+    x = Value(2.0, label="x")
+    y = x * 3
+    assert (x.label, x.rule, y.label, y.rule) == ("x", None, "", rules.MUL)
+    y.label = "y"
+    assert (y.label, y.rule, y.op) == ("y", rules.MUL, "*")
+    y.backward()
+    assert x.grad == 3.0 and y.local_grads == (3.0, 2.0)
+    y.label = ""
+    assert y.label == "" and y.rule is rules.MUL
+    with pytest.raises(TypeError, match="label must be a str, got int"):
+        y.label = 3  # type: ignore[assignment]
+    assert "label='x'" in repr(x) and "op='*'" in repr(Value(1.0) * 2)
