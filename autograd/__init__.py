@@ -12,6 +12,7 @@ Example:
 import sys
 import typing as _typing
 
+from ._collector import collector_paused
 from .anomaly import detect_anomaly
 from .backward import backward, grad, topological_order
 from .functional import hessian, hvp, jacobian, jvp, value_and_grad
@@ -54,6 +55,7 @@ __all__ = [
     "Value",
     "Walkthrough",
     "backward",
+    "collector_paused",
     "detect_anomaly",
     "dot",
     "draw",

@@ -18,7 +18,7 @@ import random
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypedDict
 
-from autograd import Value, no_grad
+from autograd import Value, collector_paused, no_grad
 
 from .datasets import batches
 from .init import make_rng
@@ -220,9 +220,13 @@ class _Step:
         if self.taped is not None:
             batch_loss, preds = self.taped.backward(xb, yb)
         else:
-            preds = [self.model(x) for x in xb]
-            loss_node = self.loss(preds, yb)
-            loss_node.backward()
+            # A graph has no reference cycles, so the collector finds nothing in it; left
+            # running, it would scan the growing graph again and again (at 10,000 samples
+            # of 2-16-16-1, half the step: benchmarks/scaling.py).
+            with collector_paused():
+                preds = [self.model(x) for x in xb]
+                loss_node = self.loss(preds, yb)
+                loss_node.backward()
             batch_loss = loss_node.data
         self.optimizer.step()
         return batch_loss, preds

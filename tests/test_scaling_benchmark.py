@@ -60,7 +60,7 @@ def test_report_has_a_row_per_size_and_a_cell_per_mode():
     # batch, then (ms, per sample) per mode, and a growth ratio after the first row
     assert [len(row) for row in batch_rows] == [7, 10]
     assert batch_rows[1][3].endswith("x")
-    assert "Eager at 4 samples with the garbage collector paused" in text
+    assert "Eager at 4 samples with the garbage collector left running" in text
 
 
 def test_markdown_tables_have_a_header_rule_and_equal_columns():

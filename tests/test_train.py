@@ -40,6 +40,27 @@ def test_fit_is_exactly_the_plain_optimizer_loop():
     assert a.state_dict() == b.state_dict()
 
 
+def test_fit_pauses_the_collector_for_each_eager_step_and_only_then():
+    import gc
+
+    X, y = datasets.make_moons(12, noise=0.1, seed=0)
+    y = [2 * t - 1 for t in y]
+    model = nn.MLP(2, [4, 1], seed=1)
+    seen = []
+
+    def watched(x):
+        seen.append(gc.isenabled())
+        return model(x)
+
+    assert gc.isenabled()
+    nn.fit(
+        watched, X, y, nn.hinge_loss, nn.SGD(model.parameters(), lr=0.1), epochs=2,
+        batch_size=4, progress=False, accuracy=None,
+    )  # fmt: skip
+    assert seen and not any(seen)  # forward (and backward) ran with it paused
+    assert gc.isenabled()  # and it is back on after the step
+
+
 def test_fit_learns_moons_with_hinge_loss_and_reports_accuracy():
     X, y = datasets.make_moons(60, noise=0.05, seed=0)
     y = [2 * t - 1 for t in y]
