@@ -47,6 +47,7 @@ from .._numbers import is_number
 from ..anomaly import active_detector
 from ..value import Value
 from . import codegen as cg
+from .layers import Fused, Layer, find_layers
 
 if TYPE_CHECKING:
     from .trace import Tape
@@ -365,11 +366,19 @@ class Group(NamedTuple):
 Edges = dict[int, list[tuple[tuple[int, int], int]]]
 
 
-def _depths(program: cg.Program) -> list[int]:
-    """The depth of every slot: 0 for leaves and constants, 1 + the deepest parent."""
-    depth = [0] * (program.n_inputs + program.n_params + len(program.constants))
-    for _, parents in program.ops:
-        depth.append(1 + max(depth[p] for p in parents))
+def _depths(program: cg.Program, layers: list[Layer]) -> list[int]:
+    """The depth of every slot: 0 for leaves and constants, 1 + the deepest parent; a
+    fused layer's roots one above its deepest input (its absorbed ops have none)."""
+    first_op = program.n_inputs + program.n_params + len(program.constants)
+    depth = [0] * (first_op + len(program.ops))
+    skipped = {i for layer in layers for i in layer.interior}
+    root_of = {i: layer for layer in layers for i in layer.roots}
+    for i, (_, parents) in enumerate(program.ops):
+        if i in skipped:
+            continue
+        layer = root_of.get(i)
+        parents = layer.inputs if layer is not None else parents
+        depth[first_op + i] = 1 + max(depth[p] for p in parents)
     return depth
 
 
@@ -406,6 +415,9 @@ class Plan:
     """How to replay one program on batches: groups, rows, edges and their order.
 
     Built once per tape from its ``Program``; ``run`` then only makes NumPy calls.
+    With ``fuse`` (the default), neuron layers of at least ``layers.MIN_TERMS`` weights
+    run as one matrix product each (``autograd.tape.layers``: equal to the unfused
+    replay to rounding, not to the last bit); ``fused`` counts them.
 
     Example:
         >>> import numpy as np
@@ -418,7 +430,7 @@ class Plan:
         ([4.0, 10.0], [4.0, 5.0], [1.0, 2.0])
     """
 
-    def __init__(self, program: cg.Program) -> None:
+    def __init__(self, program: cg.Program, fuse: bool = True) -> None:
         self.np = _numpy()
         self.program = program
         self.n_inputs, self.n_params = program.n_inputs, program.n_params
@@ -426,43 +438,58 @@ class Plan:
         self.first_op = self.first_const + len(program.constants)
         self.constants = list(program.constants)
         self._cache: dict[tuple[r.Rule, int, bool], tuple[Kernel, tuple[Domain, ...]]] = {}
-        ordered = self._grouped()
+        wanted = _wanted(program, self.first_op)
+        layers = find_layers(program, wanted) if fuse else []
+        self.fused = len(layers)
+        ordered = self._grouped(layers)
         self._place_rows(ordered)
-        self.groups: list[Group] = []
+        self.groups: list[Group | Fused] = []
         self.levels: list[tuple[int, list[int]]] = []  # (depth, indices of its groups)
         self.n_edges = 0
-        wanted = _wanted(program, self.first_op)
         into_row: Edges = {}
         into_param: Edges = {}
-        for (depth, rule, pattern), members in ordered:
-            group = self._group(rule, pattern, members, wanted, into_row, into_param)
+        for depth, what, members in ordered:
+            group: Group | Fused
+            if isinstance(what, Layer):
+                group = self._fused(what, wanted, into_row)
+            else:
+                rule, pattern = what
+                group = self._group(rule, pattern, members, wanted, into_row, into_param)
             if not self.levels or self.levels[-1][0] != depth:
                 self.levels.append((depth, []))
             self.levels[-1][1].append(len(self.groups))
             self.groups.append(group)
+        self._route_edges(into_row, into_param)
         self._plan_sums(into_row, into_param)
 
     def _in_rows(self, slot: int) -> bool:
         """Inputs and ops have a row per example; parameters and constants are scalars."""
         return slot < self.n_inputs or slot >= self.first_op
 
-    def _grouped(self) -> list[tuple[tuple[int, r.Rule, tuple[bool, ...]], list[int]]]:
-        """The ops grouped by (depth, rule, which operands are rows), in order of depth.
-        Rules compare by value: equal rules share a group even if made twice."""
-        depth = _depths(self.program)
+    def _grouped(self, layers: list[Layer]) -> list[tuple[int, Any, list[int]]]:
+        """The ops grouped by (depth, rule, which operands are rows), and the layers, in
+        order of depth: ``(depth, (rule, pattern) or the Layer, op indices)``. Rules
+        compare by value: equal rules share a group even if made twice."""
+        depth = _depths(self.program, layers)
+        fused = {i for layer in layers for i in (*layer.roots, *layer.interior)}
         groups: dict[tuple[int, r.Rule, tuple[bool, ...]], list[int]] = {}
         for i, (rule, parents) in enumerate(self.program.ops):
-            key = (depth[self.first_op + i], rule, tuple(self._in_rows(p) for p in parents))
-            groups.setdefault(key, []).append(i)
-        return sorted(groups.items(), key=lambda item: item[0][0])
+            if i not in fused:
+                key = (depth[self.first_op + i], rule, tuple(self._in_rows(p) for p in parents))
+                groups.setdefault(key, []).append(i)
+        ordered: list[tuple[int, Any, list[int]]] = [
+            (depth, (rule, pattern), members) for (depth, rule, pattern), members in groups.items()
+        ]
+        ordered += [(depth[self.first_op + f.roots[0]], f, list(f.roots)) for f in layers]
+        return sorted(ordered, key=lambda item: item[0])
 
-    def _place_rows(self, ordered: list[tuple[Any, list[int]]]) -> None:
+    def _place_rows(self, ordered: list[tuple[int, Any, list[int]]]) -> None:
         """Rows of the value matrix: the inputs, then each group's nodes together."""
         n_in = self.n_inputs
         self.row = {s: s for s in range(n_in)}
         self.scalar = {s: s - n_in for s in range(n_in, self.first_op)}
         next_row = n_in
-        for _, members in ordered:
+        for _, _, members in ordered:
             for i in members:
                 self.row[self.first_op + i] = next_row
                 next_row += 1
@@ -512,6 +539,25 @@ class Plan:
             tuple(edges), tuple(sizes), tuple(shared), stacked, checks,
         )  # fmt: skip
 
+    def _fused(self, layer: Layer, wanted: list[bool], into_row: Edges) -> Fused:
+        """A layer's place: its rows, its scalars, and one edge row per input (ranked as
+        the layer's last neuron's, the first the eager engine would visit)."""
+        np = self.np
+        start = self.row[self.first_op + layer.roots[0]]
+        rows = _as_slice(np, [self.row[x] for x in layer.inputs])
+        weights = np.array([[self.scalar[w] for w in ws] for ws in layer.weights], dtype=np.intp)
+        biases = None
+        if layer.biases is not None:
+            biases = np.array([self.scalar[b] for b in layer.biases], dtype=np.intp)
+        edges = None
+        if wanted[layer.roots[0]]:  # the layer's neurons are all wanted or all not
+            edges = self.n_edges
+            for k, x in enumerate(layer.inputs):
+                into_row.setdefault(self.row[x], []).append(((-layer.roots[-1], k), edges + k))
+            self.n_edges += len(layer.inputs)
+        stop = start + len(layer.roots)
+        return Fused(np, start, stop, rows, weights, biases, edges, self.n_params)
+
     def _compiled(
         self, rule: r.Rule, arity: int, stacked: bool
     ) -> tuple[Kernel, tuple[Domain, ...]]:
@@ -549,6 +595,39 @@ class Plan:
                 into_param.setdefault(p - self.n_inputs, []).append((rank, self.n_edges + m))
         self.n_edges += len(members)
 
+    def _route_edges(self, into_row: Edges, into_param: Edges) -> None:
+        """Place the edges in the reverse sweep's buffer: its first ``n_rows`` rows are the
+        nodes' gradients, then one row per edge. A block of edges that are each the only
+        edge into consecutive nodes (a layer's into its inputs, an activation's into the
+        layer) is written straight into those nodes' rows: nothing to add up."""
+        base = self.n_rows
+        sole = {edges[0][1]: t for t, edges in into_row.items() if len(edges) == 1}
+        for index, group in enumerate(self.groups):
+            m = group.stop - group.start
+            if isinstance(group, Fused):
+                if group.edges is not None:
+                    group.edges = self._routed(group.edges, group.n_in, sole, into_row)
+                continue
+            firsts = tuple(
+                None if first is None else self._routed(first, size * m, sole, into_row)
+                for first, size in zip(group.edges, group.sizes, strict=True)
+            )
+            self.groups[index] = group._replace(edges=firsts)
+        for edges in (into_row, into_param):
+            for target, ranked in edges.items():
+                edges[target] = [(rank, base + e) for rank, e in ranked]
+
+    def _routed(self, first: int, length: int, sole: dict[int, int], into_row: Edges) -> int:
+        """Where a block of ``length`` edges goes in the buffer (see ``_route_edges``)."""
+        t0 = sole.get(first)
+        if t0 is None or [sole.get(first + j) for j in range(length)] != [
+            *range(t0, t0 + length)
+        ]:
+            return self.n_rows + first
+        for t in range(t0, t0 + length):
+            del into_row[t]  # its row is written directly
+        return t0
+
     def _plan_sums(self, into_row: Edges, into_param: Edges) -> None:
         """How each depth, the inputs and the parameters add up their edges."""
         np = self.np
@@ -572,8 +651,11 @@ class Plan:
         for i, x in enumerate(inputs):
             V[i] = x
         S = np.array(params + self.constants, dtype=np.float64)
-        cache = []
+        cache: list[Any] = []
         for group in self.groups:
+            if isinstance(group, Fused):
+                cache.append(group.forward(V, S))
+                continue
             operands = [
                 _gather(V, S, kind, ix, size, same)
                 for (kind, ix), size, same in zip(
@@ -584,38 +666,46 @@ class Plan:
                 shape = (group.stop - group.start, n)
                 _check_domain(np, group.rule, group.domains, operands, shape)
             group.kernel.forward(V[group.start : group.stop], *operands)
-            if grad:
-                cache.append(operands)
+            cache.append(operands)
         outputs = [V[ix] if kind == "row" else np.full(n, S[ix]) for kind, ix in self.outputs]
         if not grad:
             return outputs
         return outputs, self._backward(V, S, cache, n)
 
-    def _backward(self, V: Any, S: Any, cache: list[list[Any]], n: int) -> tuple[Any, ...]:
+    def _backward(self, V: Any, S: Any, cache: list[Any], n: int) -> tuple[Any, ...]:
         np = self.np
         kind, root = self.outputs[0]
         if kind == "scalar" or root < self.n_inputs:
             return self._leaf_gradients(kind, root, n)
-        G = np.empty((self.n_rows, n))
-        E = np.empty((self.n_edges, n))
-        G[root] = 1.0
+        # The nodes' gradients, then the edges (see _route_edges); inputs that no edge
+        # reaches have gradient 0.
+        B = np.empty((self.n_rows + self.n_edges, n))
+        B[: self.n_inputs] = 0.0
+        B[root] = 1.0
         for (_, members), steps in zip(
             reversed(self.levels), reversed(self.level_sums), strict=True
         ):
             # Every depth but the output's: its children have all written their edges.
-            _add_up(E, steps, G)
+            _add_up(B, steps)
             for index in members:
-                self._write_edges(self.groups[index], V, G, E, cache[index])
-        GI = np.zeros((self.n_inputs, n))
-        _add_up(E, self.input_sums, GI)
+                group = self.groups[index]
+                if isinstance(group, Fused):
+                    group.write_edges(B, cache[index])
+                else:
+                    self._write_edges(group, V, B, cache[index])
+        _add_up(B, self.input_sums)
+        GI = B[: self.n_inputs].copy()
         # Parameters: each edge summed over the batch first (in NumPy's order), then the
         # edges of each parameter in order.
         GP = np.zeros(self.n_params)
         for k, (hit, edges) in enumerate(self.param_sums):
             if k == 0:
-                GP[hit] = E[edges].sum(axis=1)
+                GP[hit] = B[edges].sum(axis=1)
             else:
-                GP[hit] += E[edges].sum(axis=1)
+                GP[hit] += B[edges].sum(axis=1)
+        for group, cached in zip(self.groups, cache, strict=True):
+            if isinstance(group, Fused) and group.edges is not None:
+                group.add_param_grads(B, GP, cached)
         return (*GI, *GP.tolist())
 
     def _leaf_gradients(self, kind: str, root: int, n: int) -> tuple[Any, ...]:
@@ -628,16 +718,17 @@ class Plan:
             grads[self.n_inputs + root] = float(n)
         return tuple(grads)
 
-    def _write_edges(self, group: Group, V: Any, G: Any, E: Any, operands: list[Any]) -> None:
-        """Write ``g * local`` for each of a group's operands into its edge rows."""
+    def _write_edges(self, group: Group, V: Any, B: Any, operands: list[Any]) -> None:
+        """Write ``g * local`` for each of a group's operands into its edge rows of the
+        gradient buffer ``B`` (see _route_edges)."""
         np = self.np
-        g = G[group.start : group.stop]
+        g = B[group.start : group.stop]
         locals_ = group.kernel.local(V[group.start : group.stop], *operands)
         m, n = g.shape
         for first, local, size in zip(group.edges, locals_, group.sizes, strict=True):
             if first is None:
                 continue
-            block = E[first : first + size * m]
+            block = B[first : first + size * m]
             if group.stacked:
                 block = block.reshape(size, m, n)
             np.multiply(g, local, out=block)
@@ -672,13 +763,14 @@ def _gather(V: Any, S: Any, kind: str, index: Any, size: int, shared: bool) -> A
     return S[index][..., None]
 
 
-def _add_up(E: Any, steps: list[tuple[Any, Any]], G: Any) -> None:
-    """Set each target row of ``G`` to the sum of its edge rows of ``E`` (see gather)."""
+def _add_up(B: Any, steps: list[tuple[Any, Any]]) -> None:
+    """Set each target row of the buffer ``B`` to the sum of its edge rows (see
+    _gather_steps)."""
     for k, (hit, edges) in enumerate(steps):
         if k == 0:
-            G[hit] = E[edges]
+            B[hit] = B[edges]
         else:
-            G[hit] += E[edges]
+            B[hit] += B[edges]
 
 
 def _as_slice(np: Any, index: list[int]) -> Any:
