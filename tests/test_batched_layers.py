@@ -14,7 +14,7 @@ import pytest
 
 import nn
 from autograd import Value, dot, grad, primitive, trace
-from autograd.tape import layers
+from autograd.tape import batched_source, layers
 from autograd.tape.batched import Plan
 
 np = pytest.importorskip("numpy")
@@ -293,3 +293,34 @@ def test_find_layers_reads_both_neuron_spellings():
 
 def test_layer_module_exports():
     assert set(layers.__all__) == {"MIN_TERMS", "Fused", "Layer", "find_layers"}
+
+
+def test_weights_out_of_order_are_gathered_not_viewed():
+    f, params = dot_mlp([3, 16, 1], "tanh", seed=12)
+    shuffled = params[:]
+    random.Random(0).shuffle(shuffled)  # S no longer holds each neuron's weights in a row
+    plan, fused, plain = both(f, shuffled, batch(3, 8, seed=12))
+    found = [g for g in plan.groups if isinstance(g, layers.Fused)]
+    assert len(found) == 2 and all(g.weights_view is None for g in found)
+    assert all(g.exclusive is False for g in found)
+    assert_same_result(fused, plain)
+
+
+def test_a_fused_plan_replays_matrix_products():
+    f, params = dot_mlp([2, 16, 16, 1], "relu", seed=13)
+    plan, _, _ = both(f, params, batch(2, 3, seed=13))
+    text = batched_source.source(plan)
+    # Forward W @ X per layer, then per layer W.T @ G and G @ X.T.
+    assert text.count("matmul(") == 3 * 3
+    assert all(g.exclusive for g in plan.groups if isinstance(g, layers.Fused))
+    unfused = batched_source.source(Plan(plan.program, fuse=False))
+    assert "matmul(" not in unfused
+
+
+def test_weights_also_used_outside_their_layer_add_up_both_gradients():
+    f, params = dot_mlp([2, 16, 16, 1], "relu", seed=14)
+    with_l2 = lambda a, b: f(a, b) + 1e-2 * dot(params, params)  # noqa: E731 (micrograd's L2)
+    plan, fused, plain = both(with_l2, params, batch(2, 6, seed=14))
+    assert plan.fused == 3
+    assert not any(g.exclusive for g in plan.groups if isinstance(g, layers.Fused))
+    assert_same_result(fused, plain)

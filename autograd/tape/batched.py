@@ -2,26 +2,41 @@
 
 Each traced input is a 1-D array of examples, and every node gets a row of a matrix
 (one column per example). Nodes that apply the same rule at the same depth of the graph
-(the 16 products of a neuron layer, the 16 additions that follow) do not depend on each
-other, so each such group is one NumPy call on a block of rows: a few hundred calls for
-micrograd's demo network instead of one per node. Parameters and constants stay scalars
-(a vector, broadcast along the examples).
+(the 16 relus of a layer, the 16 additions that follow) do not depend on each other, so
+each such group is one NumPy call on a block of rows. Parameters and constants stay
+scalars (a vector, broadcast along the examples).
+
+Neuron layers go further (``autograd.tape.layers``): the ``n_out`` nodes that are each
+``w[j] . x + b[j]`` of one shared vector of rows, whether built as ``dot(w, x) + b``
+(``nn.Neuron``) or as micrograd's chain ``b + w0 * x0 + ...``, run as one matrix
+product ``W @ X + b`` over the batch, and their reverse sweep as ``W.T @ G`` and
+``G @ X.T``. A matrix product does not round like the chain, nor like ``dot``'s
+correctly rounded sum: fused layers give the unfused replay's numbers to rounding
+(1e-12 relative, tested), not to the last bit. Layers of fewer than
+``layers.MIN_TERMS`` weights are not fused and keep the exact rounding described below;
+``Plan(program, fuse=False)`` fuses nothing.
 
 The reverse sweep keeps one row per edge: a group writes ``g * local`` for each operand
 position into a block of edge rows, and a node's gradient is the sum of its edge rows,
 added one edge after another in the eager engine's order (so rounding is the same), once
-every child at higher depths has written. Parameter gradients are the edge rows summed
-over the batch, as a sum loss needs.
+every child at higher depths has written. An edge that is the only one into its node is
+written straight into the node's row. Parameter gradients are the edge rows summed over
+the batch, as a sum loss needs.
+
+The plan is written out as straight-line Python and compiled once
+(``autograd.tape.batched_source``): interpreting its groups cost more than their
+arithmetic.
 
 What each rule computes is derived from its ``Rule`` (``autograd/rules.py``): the forward
 is the rule's ``array`` formula and the local derivatives its formulas
 (``formula.to_arrays``: conditionals become ``where``), compiled with NumPy names
 (``array_namespace``: ``np``, ``where``, ``pow``, the helpers, and each rule of the table
-by name); ``sum`` and ``dot`` use a correctly rounded sum. Only a rule without formulas
-(a user's custom primitive) is applied example by example through its own ``forward``
-and ``derivative``. Arithmetic, comparisons, ``sqrt`` and powers round as Python floats
-do, so those graphs give the eager engine's numbers; NumPy's ``exp``, ``log``, ``tanh``,
-``sin``... may differ from the ``math`` module's in the last bit. Both branches of a
+by name); ``sum`` and ``dot`` nodes (outside fused layers) use a correctly rounded sum.
+Only a rule without formulas (a user's custom primitive) is applied example by example
+through its own ``forward`` and ``derivative``. Arithmetic, comparisons, ``sqrt`` and
+powers round as Python floats do, so those graphs give the eager engine's numbers;
+NumPy's ``exp``, ``log``, ``tanh``, ``sin``... may differ from the ``math`` module's in
+the last bit. Both branches of a
 ``where`` are evaluated, so kernels run with NumPy's warnings off (``run``).
 
 Domain errors raise, as in the eager engine, rather than leaving nan in the batch: before
@@ -38,6 +53,7 @@ from __future__ import annotations
 
 import ast
 import math
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -47,6 +63,7 @@ from .._numbers import is_number
 from ..anomaly import active_detector
 from ..value import Value
 from . import codegen as cg
+from .batched_source import compile_plan
 from .layers import Fused, Layer, find_layers
 
 if TYPE_CHECKING:
@@ -461,6 +478,9 @@ class Plan:
             self.groups.append(group)
         self._route_edges(into_row, into_param)
         self._plan_sums(into_row, into_param)
+        self._place_scalars(into_param)
+        # Run as straight-line code: interpreting the groups costs more than their math.
+        self.replay = compile_plan(self, _check_domain)
 
     def _in_rows(self, slot: int) -> bool:
         """Inputs and ops have a row per example; parameters and constants are scalars."""
@@ -628,6 +648,25 @@ class Plan:
             del into_row[t]  # its row is written directly
         return t0
 
+    def _place_scalars(self, into_param: Edges) -> None:
+        """Which fused layers' parameters are theirs alone (``Fused.exclusive``), and how
+        long ``S`` and the gradient vector must be for the views of their scalars."""
+        fused = [g for g in self.groups if isinstance(g, Fused)]
+        wanted = [g for g in fused if g.edges is not None]
+        scalars = {id(g): _scalars(g) for g in wanted}
+        uses = Counter(into_param.keys())  # parameters with edges from unfused groups
+        for g in wanted:
+            uses.update(scalars[id(g)])
+        for g in wanted:
+            g.exclusive = (
+                g.weights_view is not None
+                and (g.biases is None or g.biases_view is not None)
+                and all(p < self.n_params and uses[p] == 1 for p in scalars[id(g)])
+            )
+        n_scalars = max([self.first_op - self.n_inputs, *(g.extent() for g in fused)])
+        self.constants += [0.0] * (n_scalars - len(self.constants) - self.n_params)
+        self.n_grads = max([self.n_params, *(g.extent() for g in wanted if g.exclusive)])
+
     def _plan_sums(self, into_row: Edges, into_param: Edges) -> None:
         """How each depth, the inputs and the parameters add up their edges."""
         np = self.np
@@ -651,62 +690,15 @@ class Plan:
         for i, x in enumerate(inputs):
             V[i] = x
         S = np.array(params + self.constants, dtype=np.float64)
-        cache: list[Any] = []
-        for group in self.groups:
-            if isinstance(group, Fused):
-                cache.append(group.forward(V, S))
-                continue
-            operands = [
-                _gather(V, S, kind, ix, size, same)
-                for (kind, ix), size, same in zip(
-                    group.operands, group.sizes, group.shared, strict=True
-                )
-            ]
-            if group.domains:
-                shape = (group.stop - group.start, n)
-                _check_domain(np, group.rule, group.domains, operands, shape)
-            group.kernel.forward(V[group.start : group.stop], *operands)
-            cache.append(operands)
+        swept = self.replay(V, S, n, grad)
         outputs = [V[ix] if kind == "row" else np.full(n, S[ix]) for kind, ix in self.outputs]
         if not grad:
             return outputs
-        return outputs, self._backward(V, S, cache, n)
-
-    def _backward(self, V: Any, S: Any, cache: list[Any], n: int) -> tuple[Any, ...]:
-        np = self.np
-        kind, root = self.outputs[0]
-        if kind == "scalar" or root < self.n_inputs:
-            return self._leaf_gradients(kind, root, n)
-        # The nodes' gradients, then the edges (see _route_edges); inputs that no edge
-        # reaches have gradient 0.
-        B = np.empty((self.n_rows + self.n_edges, n))
-        B[: self.n_inputs] = 0.0
-        B[root] = 1.0
-        for (_, members), steps in zip(
-            reversed(self.levels), reversed(self.level_sums), strict=True
-        ):
-            # Every depth but the output's: its children have all written their edges.
-            _add_up(B, steps)
-            for index in members:
-                group = self.groups[index]
-                if isinstance(group, Fused):
-                    group.write_edges(B, cache[index])
-                else:
-                    self._write_edges(group, V, B, cache[index])
-        _add_up(B, self.input_sums)
-        GI = B[: self.n_inputs].copy()
-        # Parameters: each edge summed over the batch first (in NumPy's order), then the
-        # edges of each parameter in order.
-        GP = np.zeros(self.n_params)
-        for k, (hit, edges) in enumerate(self.param_sums):
-            if k == 0:
-                GP[hit] = B[edges].sum(axis=1)
-            else:
-                GP[hit] += B[edges].sum(axis=1)
-        for group, cached in zip(self.groups, cache, strict=True):
-            if isinstance(group, Fused) and group.edges is not None:
-                group.add_param_grads(B, GP, cached)
-        return (*GI, *GP.tolist())
+        if swept is None:
+            return outputs, self._leaf_gradients(*self.outputs[0], n)
+        B, GP = swept
+        grads = GP.tolist() if self.n_grads == self.n_params else GP[: self.n_params].tolist()
+        return outputs, (*B[: self.n_inputs].copy(), *grads)
 
     def _leaf_gradients(self, kind: str, root: int, n: int) -> tuple[Any, ...]:
         """The output is a leaf: its gradient is 1 for itself, 0 for everything else."""
@@ -718,26 +710,14 @@ class Plan:
             grads[self.n_inputs + root] = float(n)
         return tuple(grads)
 
-    def _write_edges(self, group: Group, V: Any, B: Any, operands: list[Any]) -> None:
-        """Write ``g * local`` for each of a group's operands into its edge rows of the
-        gradient buffer ``B`` (see _route_edges)."""
-        np = self.np
-        g = B[group.start : group.stop]
-        locals_ = group.kernel.local(V[group.start : group.stop], *operands)
-        m, n = g.shape
-        for first, local, size in zip(group.edges, locals_, group.sizes, strict=True):
-            if first is None:
-                continue
-            block = B[first : first + size * m]
-            if group.stacked:
-                block = block.reshape(size, m, n)
-            np.multiply(g, local, out=block)
-            if group.kernel.masks:
-                # A zero local derivative passes exactly 0, even for an inf or nan g.
-                np.copyto(block, 0.0, where=np.equal(local, 0.0))
-
 
 _EMPTY = slice(0, 0)
+
+
+def _scalars(layer: Fused) -> list[int]:
+    """The positions in ``S`` of a layer's weights and biases."""
+    biases = [] if layer.biases is None else layer.biases.tolist()
+    return [*layer.weights.ravel().tolist(), *biases]
 
 
 def _gather_steps(np: Any, targets: Sequence[int], edges: Edges) -> list[tuple[Any, Any]]:
@@ -751,26 +731,6 @@ def _gather_steps(np: Any, targets: Sequence[int], edges: Edges) -> list[tuple[A
         hit = [t for t in ranked if len(ranked[t]) > k]
         steps.append((_as_slice(np, hit), _as_slice(np, [ranked[t][k] for t in hit])))
     return steps
-
-
-def _gather(V: Any, S: Any, kind: str, index: Any, size: int, shared: bool) -> Any:
-    """An operand's values: rows of ``V`` or scalars of ``S`` (broadcast along examples),
-    stacked to (positions, nodes, examples) for a stacked side."""
-    if kind == "row":
-        return V[index][:, None, :] if shared else V[index]
-    if shared:
-        return S[index][:, None, None]
-    return S[index][..., None]
-
-
-def _add_up(B: Any, steps: list[tuple[Any, Any]]) -> None:
-    """Set each target row of the buffer ``B`` to the sum of its edge rows (see
-    _gather_steps)."""
-    for k, (hit, edges) in enumerate(steps):
-        if k == 0:
-            B[hit] = B[edges]
-        else:
-            B[hit] += B[edges]
 
 
 def _as_slice(np: Any, index: list[int]) -> Any:

@@ -165,17 +165,22 @@ def find_layers(program: cg.Program, wanted: list[bool], min_terms: int = MIN_TE
 
 class Fused:
     """A layer placed in a plan: rows ``start:stop`` of the value matrix, its inputs'
-    rows, its weights' and biases' positions in the vector of scalars, and where its
-    reverse sweep writes (``edges``: its first edge row, one per input; None when no
-    gradient flows through it).
+    rows, its weights' and biases' positions in the vector of scalars ``S``, and where
+    its reverse sweep writes (``edges``: its first edge row, one per input; None when no
+    gradient flows through it). ``batched_source`` writes its code.
+
+    ``weights_view`` is ``(offset, stride)`` when weight ``[j][k]`` sits at ``offset +
+    stride * j + k`` (``nn``'s and micrograd's order: each neuron's weights, then its
+    bias), so that ``W`` is a view of ``S``, not a gather; ``biases_view`` likewise for
+    bias ``j`` at ``offset + stride * j``. ``exclusive`` (set by the plan): its weights
+    and biases are distinct parameters that get no gradient from anywhere else, so their
+    gradients can be written straight into views of the gradient vector.
 
     Example:
         >>> import numpy as np
-        >>> layer = Fused(np, 2, 4, slice(0, 2), np.array([[0, 1], [1, 0]]), None, 0, 2)
-        >>> V, S = np.array([[1.0], [2.0], [0.0], [0.0]]), np.array([10.0, 100.0])
-        >>> cache = layer.forward(V, S)
-        >>> V[2:].ravel().tolist()  # 10 * 1 + 100 * 2, 100 * 1 + 10 * 2
-        [210.0, 120.0]
+        >>> layer = Fused(np, 2, 4, slice(0, 2), np.array([[0, 1], [3, 4]]), None, 0, 5)
+        >>> layer.n_out, layer.n_in, layer.weights_view, layer.biases_view
+        (2, 2, (0, 3), None)
     """
 
     def __init__(
@@ -191,36 +196,46 @@ class Fused:
     ) -> None:
         self.np, self.start, self.stop = np, start, stop
         self.rows, self.weights, self.biases, self.edges = rows, weights, biases, edges
-        self.n_in = weights.shape[1]
+        self.n_out, self.n_in = weights.shape
+        self.weights_view = _strided(weights.tolist())
+        self.biases_view = None if biases is None else _strided([[b] for b in biases.tolist()])
         self.weight_grads = _destinations(np, weights.ravel(), n_params)
         self.bias_grads = None if biases is None else _destinations(np, biases, n_params)
+        self.exclusive = False
 
-    def forward(self, V: Any, S: Any) -> tuple[Any, Any]:
-        """Fill the layer's rows of ``V``; returns what the reverse sweep needs."""
-        W = S[self.weights]
-        X = V[self.rows]  # a view when the inputs' rows are evenly spaced
-        out = V[self.start : self.stop]
-        self.np.matmul(W, X, out=out)
-        if self.biases is not None:
-            out += S[self.biases][:, None]
-        return W, X
+    def extent(self) -> int:
+        """One past the last position of ``S`` that the views of its scalars span."""
+        ends = [0]
+        if self.weights_view is not None:
+            offset, stride = self.weights_view
+            ends.append(offset + stride * self.n_out)  # whole rows, reshaped (see _view)
+        if self.biases_view is not None:
+            offset, stride = self.biases_view
+            ends.append(offset + stride * (self.n_out - 1) + 1)
+        return max(ends)
 
-    def write_edges(self, B: Any, cache: tuple[Any, Any]) -> None:
-        """Each input's edge: the weights' transpose times the layer's gradient rows
-        (``B``: the reverse sweep's buffer, nodes' gradients and edges)."""
-        if self.edges is not None:
-            W, _ = cache
-            out = B[self.edges : self.edges + self.n_in]
-            self.np.matmul(W.T, B[self.start : self.stop], out=out)
-
-    def add_param_grads(self, B: Any, GP: Any, cache: tuple[Any, Any]) -> None:
-        """Add the weights' and biases' gradients, summed over the batch, to ``GP``."""
-        g = B[self.start : self.stop]
+    def add_weight_grads(self, GP: Any, grads: Any) -> None:
+        """Add the weights' gradients (``n_out`` by ``n_in``) to the parameters'."""
         if self.weight_grads is not None:
-            _, X = cache
-            _add(self.np, GP, self.weight_grads, (g @ X.T).ravel())
+            _add(self.np, GP, self.weight_grads, grads.ravel())
+
+    def add_bias_grads(self, GP: Any, grads: Any) -> None:
+        """Add the biases' gradients to the parameters'."""
         if self.bias_grads is not None:
-            _add(self.np, GP, self.bias_grads, g.sum(axis=1))
+            _add(self.np, GP, self.bias_grads, grads)
+
+
+def _strided(index: list[list[int]]) -> tuple[int, int] | None:
+    """``(offset, stride)`` if ``index[j][k] == offset + stride * j + k`` for all j, k,
+    with rows that do not overlap (``stride`` at least the row's length)."""
+    offset, width = index[0][0], len(index[0])
+    stride = index[1][0] - offset if len(index) > 1 else width
+    if stride < width:
+        return None
+    for j, row in enumerate(index):
+        if row != list(range(offset + stride * j, offset + stride * j + width)):
+            return None
+    return offset, stride
 
 
 class _Destinations(NamedTuple):
