@@ -324,3 +324,15 @@ def test_weights_also_used_outside_their_layer_add_up_both_gradients():
     assert plan.fused == 3
     assert not any(g.exclusive for g in plan.groups if isinstance(g, layers.Fused))
     assert_same_result(fused, plain)
+
+
+def test_relu_passes_exactly_zero_for_an_infinite_gradient_as_eager_does():
+    w = Value(math.inf)
+    tape = trace(lambda x: w * x.relu(), 1.0, params=[w])
+    xs = np.array([-1.0, 0.0, -0.0, 2.0])
+    _, (dx, _) = tape.batch_value_and_grad(xs)
+    for k, x in enumerate(xs.tolist()):
+        leaf = Value(x)
+        (expected,) = grad(w * leaf.relu(), [leaf])
+        assert dx[k] == expected and math.copysign(1.0, dx[k]) == math.copysign(1.0, expected)
+    assert dx.tolist() == [0.0, 0.0, 0.0, math.inf]  # the inactive side: 0.0, not nan

@@ -52,6 +52,7 @@ NumPy is the ``fast`` extra: ``pip install 'chainrule[fast]'``.
 from __future__ import annotations
 
 import ast
+import itertools
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -96,6 +97,10 @@ class Kernel(NamedTuple):
     local: Callable[..., tuple[Any, ...]]
     masks: bool = False
     derived: bool = True
+    # For a masks rule made from formulas: ``edges(g, out, *operands)`` gives each
+    # operand's ``g * local`` with the zero side exactly 0.0 (formula.times_gradient):
+    # one ``where`` instead of the local derivative, a product and a mask.
+    edges: Callable[..., tuple[Any, ...]] | None = None
 
 
 def _exact(rule: r.Rule, text: str) -> str:
@@ -145,7 +150,12 @@ def _derived(namespace: dict[str, Any], rule: r.Rule) -> Kernel:
     forward = formula.compile_function(params, _exact(rule, rule.array), namespace, rule.name)
     texts = [_exact(rule, t) for t in rule.texts()]
     local = formula.compile_function(("out", *params), texts, namespace, rule.name)
-    return Kernel(_assign(forward), local, rule.masks)
+    edges = None
+    if rule.masks:
+        products = [formula.times_gradient(rule.exact(t), masks=True) for t in rule.texts()]
+        scaled = [formula.to_arrays(t) for t in products]
+        edges = formula.compile_function(("g", "out", *params), scaled, namespace, rule.name)
+    return Kernel(_assign(forward), local, rule.masks, edges=edges)
 
 
 def kernel(np: Any, rule: r.Rule, arity: int, stacked: bool = False) -> Kernel:
@@ -621,6 +631,8 @@ class Plan:
         edge into consecutive nodes (a layer's into its inputs, an activation's into the
         layer) is written straight into those nodes' rows: nothing to add up."""
         base = self.n_rows
+        # Inputs no edge reaches: their gradient is 0 (every other row is written).
+        self.unreached = [i for i in range(self.n_inputs) if i not in into_row]
         sole = {edges[0][1]: t for t, edges in into_row.items() if len(edges) == 1}
         for index, group in enumerate(self.groups):
             m = group.stop - group.start
@@ -665,6 +677,7 @@ class Plan:
             )
         n_scalars = max([self.first_op - self.n_inputs, *(g.extent() for g in fused)])
         self.constants += [0.0] * (n_scalars - len(self.constants) - self.n_params)
+        self.n_scalars = n_scalars
         self.n_grads = max([self.n_params, *(g.extent() for g in wanted if g.exclusive)])
 
     def _plan_sums(self, into_row: Edges, into_param: Edges) -> None:
@@ -689,7 +702,7 @@ class Plan:
         V = np.empty((self.n_rows, n))
         for i, x in enumerate(inputs):
             V[i] = x
-        S = np.array(params + self.constants, dtype=np.float64)
+        S = np.fromiter(itertools.chain(params, self.constants), np.float64, self.n_scalars)
         swept = self.replay(V, S, n, grad)
         outputs = [V[ix] if kind == "row" else np.full(n, S[ix]) for kind, ix in self.outputs]
         if not grad:

@@ -26,7 +26,6 @@ Example:
         if not grad:
             return None
         B = empty((4, n))
-        B[:1] = 0.0
         B[1] = 1.0
         l0 = K0(V[1:2], o0_0, o0_1)
         multiply(B[1:2], l0[0], out=B[2:3])
@@ -100,9 +99,18 @@ def _view(
 
 
 def _fused_forward(w: _Writer, g: int, layer: Fused) -> None:
-    """``Z = W @ X + b`` into the layer's rows."""
-    rows, n_out = f"V[{layer.start}:{layer.stop}]", layer.n_out
-    w.line(f"W{g} = {_view(w, 'S', layer.weights_view, layer.weights, (n_out, layer.n_in))}")
+    """``Z = W @ X + b`` into the layer's rows (``[W | b] @ [X; 1]`` when augmented)."""
+    rows, n_out, n_in = f"V[{layer.start}:{layer.stop}]", layer.n_out, layer.n_in
+    if layer.augmented:
+        assert layer.weights_view is not None  # an augmented layer's weights are a view
+        offset, stride = layer.weights_view
+        w.line(f"W{g} = S[{offset}:{offset + stride * n_out}].reshape({n_out}, {stride})")
+        w.line(f"X{g} = empty(({n_in + 1}, n))")
+        w.line(f"X{g}[:{n_in}] = V[{w.index(layer.rows)}]")
+        w.line(f"X{g}[{n_in}] = 1.0")
+        w.line(f"matmul(W{g}, X{g}, out={rows})")
+        return
+    w.line(f"W{g} = {_view(w, 'S', layer.weights_view, layer.weights, (n_out, n_in))}")
     w.line(f"X{g} = V[{w.index(layer.rows)}]")
     w.line(f"matmul(W{g}, X{g}, out={rows})")
     if layer.biases is not None:
@@ -114,20 +122,28 @@ def _fused_backward(w: _Writer, g: int, layer: Fused) -> None:
     """The transposes: ``W.T @ G`` into the inputs' edges."""
     if layer.edges is not None:
         out = f"B[{layer.edges}:{layer.edges + layer.n_in}]"
-        w.line(f"matmul(W{g}.T, B[{layer.start}:{layer.stop}], out={out})")
+        W = f"W{g}[:, :{layer.n_in}]" if layer.augmented else f"W{g}"
+        w.line(f"matmul({W}.T, B[{layer.start}:{layer.stop}], out={out})")
 
 
 def _fused_param_grads(w: _Writer, g: int, layer: Fused) -> None:
-    """``G @ X.T`` into the weights, ``G`` summed over the batch into the biases."""
-    G = f"B[{layer.start}:{layer.stop}]"
+    """``G @ X.T`` into the weights, ``G`` summed over the batch into the biases (both
+    at once when augmented: ``G @ [X; 1].T``)."""
+    G, n_out, n_in = f"B[{layer.start}:{layer.stop}]", layer.n_out, layer.n_in
     if layer.exclusive:  # written straight into views of GP (see Fused)
-        weights = _view(w, "GP", layer.weights_view, None, (layer.n_out, layer.n_in))
+        shape = (n_out, n_in + 1) if layer.augmented else (n_out, n_in)
+        weights = _view(w, "GP", layer.weights_view, None, shape)
         w.line(f"matmul({G}, X{g}.T, out={weights})")
-        if layer.biases is not None:
-            biases = _view(w, "GP", layer.biases_view, None, (layer.n_out, 0))
+        if layer.biases is not None and not layer.augmented:
+            biases = _view(w, "GP", layer.biases_view, None, (n_out, 0))
             w.line(f"{G}.sum(axis=1, out={biases})")
         return
     name = w.bind(f"L{g}", layer)
+    if layer.augmented:
+        w.line(f"GA = {G} @ X{g}.T")
+        w.line(f"{name}.add_weight_grads(GP, GA[:, :{n_in}])")
+        w.line(f"{name}.add_bias_grads(GP, GA[:, {n_in}])")
+        return
     w.line(f"{name}.add_weight_grads(GP, {G} @ X{g}.T)")
     if layer.biases is not None:
         w.line(f"{name}.add_bias_grads(GP, {G}.sum(axis=1))")
@@ -158,6 +174,13 @@ def _edges(w: _Writer, g: int, group: Group | Fused) -> None:
     m = group.stop - group.start
     operands = ", ".join(f"o{g}_{k}" for k in range(len(group.operands)))
     rows = f"{group.start}:{group.stop}"
+    if group.kernel.edges is not None and not group.stacked:
+        name = w.bind(f"E{g}", group.kernel.edges)
+        w.line(f"d{g} = {name}(B[{rows}], V[{rows}], {operands})")
+        for k, first in enumerate(group.edges):
+            if first is not None:
+                w.line(f"B[{first}:{first + m}] = d{g}[{k}]")
+        return
     w.line(f"l{g} = {w.bind(f'K{g}', group.kernel.local)}(V[{rows}], {operands})")
     for k, (first, size) in enumerate(zip(group.edges, group.sizes, strict=True)):
         if first is None:
@@ -174,6 +197,13 @@ def _edges(w: _Writer, g: int, group: Group | Fused) -> None:
             w.line(f"multiply(B[{rows}], l{g}[{k}], out={block})")
 
 
+def _as_index(np: Any, rows: list[int]) -> Any:
+    """Rows as a slice where they are consecutive, else an index array."""
+    if rows == list(range(rows[0], rows[-1] + 1)):
+        return slice(rows[0], rows[-1] + 1, 1)
+    return np.array(rows, dtype=np.intp)
+
+
 def _add_up(w: _Writer, steps: list[tuple[Any, Any]]) -> None:
     """Each target's edges added one after another, in the eager engine's order."""
     for k, (hit, edges) in enumerate(steps):
@@ -182,7 +212,8 @@ def _add_up(w: _Writer, steps: list[tuple[Any, Any]]) -> None:
 
 def _backward(w: _Writer, plan: Plan, root: int) -> None:
     w.line(f"B = empty(({plan.n_rows + plan.n_edges}, n))")
-    w.line(f"B[:{plan.n_inputs}] = 0.0")  # inputs that no edge reaches
+    if plan.unreached:  # inputs that no edge reaches
+        w.line(f"B[{w.index(_as_index(plan.np, plan.unreached))}] = 0.0")
     w.line(f"B[{root}] = 1.0")
     for (_, members), steps in zip(reversed(plan.levels), reversed(plan.level_sums), strict=True):
         _add_up(w, steps)  # every depth's children have all written their edges

@@ -172,15 +172,16 @@ class Fused:
     ``weights_view`` is ``(offset, stride)`` when weight ``[j][k]`` sits at ``offset +
     stride * j + k`` (``nn``'s and micrograd's order: each neuron's weights, then its
     bias), so that ``W`` is a view of ``S``, not a gather; ``biases_view`` likewise for
-    bias ``j`` at ``offset + stride * j``. ``exclusive`` (set by the plan): its weights
+    bias ``j`` at ``offset + stride * j``; ``augmented`` when each bias follows its
+    neuron's weights. ``exclusive`` (set by the plan): its weights
     and biases are distinct parameters that get no gradient from anywhere else, so their
     gradients can be written straight into views of the gradient vector.
 
     Example:
         >>> import numpy as np
         >>> layer = Fused(np, 2, 4, slice(0, 2), np.array([[0, 1], [3, 4]]), None, 0, 5)
-        >>> layer.n_out, layer.n_in, layer.weights_view, layer.biases_view
-        (2, 2, (0, 3), None)
+        >>> layer.n_out, layer.n_in, layer.weights_view, layer.biases_view, layer.augmented
+        (2, 2, (0, 3), None, False)
     """
 
     def __init__(
@@ -199,8 +200,22 @@ class Fused:
         self.n_out, self.n_in = weights.shape
         self.weights_view = _strided(weights.tolist())
         self.biases_view = None if biases is None else _strided([[b] for b in biases.tolist()])
+        if self.n_out == 1 and self.weights_view is not None and self.biases_view is not None:
+            # One neuron: any stride reads its row; take the one that reaches its bias.
+            offset = self.weights_view[0]
+            if self.biases_view[0] == offset + self.n_in:
+                self.weights_view = (offset, self.n_in + 1)
+                self.biases_view = (offset + self.n_in, self.n_in + 1)
         self.weight_grads = _destinations(np, weights.ravel(), n_params)
         self.bias_grads = None if biases is None else _destinations(np, biases, n_params)
+        # Each neuron's bias right after its weights (nn's and micrograd's order): S holds
+        # [W | b], so one product with [X; 1] adds the biases, and one G @ [X; 1].T gives
+        # the weights' and the biases' gradients together.
+        self.augmented = (
+            self.weights_view is not None
+            and self.weights_view[1] == self.n_in + 1
+            and self.biases_view == (self.weights_view[0] + self.n_in, self.n_in + 1)
+        )
         self.exclusive = False
 
     def extent(self) -> int:
