@@ -52,6 +52,7 @@ NumPy is the ``fast`` extra: ``pip install 'chainrule[fast]'``.
 from __future__ import annotations
 
 import ast
+import functools
 import itertools
 import math
 from collections import Counter
@@ -180,6 +181,14 @@ def kernel(np: Any, rule: r.Rule, arity: int, stacked: bool = False) -> Kernel:
 
 
 _NAMESPACES: dict[int, dict[str, Any]] = {}
+
+
+# Bounded: a program may use many powers x ** k, each a rule of its own.
+@functools.lru_cache(maxsize=256)
+def _table_kernel(
+    np: Any, rule: r.Rule, arity: int, stacked: bool
+) -> tuple[Kernel, tuple[Domain, ...]]:
+    return kernel(np, rule, arity, stacked), domains(np, rule)
 
 
 def _namespace(np: Any) -> dict[str, Any]:
@@ -592,14 +601,16 @@ class Plan:
         self, rule: r.Rule, arity: int, stacked: bool
     ) -> tuple[Kernel, tuple[Domain, ...]]:
         """A rule's kernel and domain checks, compiled once per plan (a deep graph has
-        a group of the same rule at every depth)."""
+        a group of the same rule at every depth), and for the table's rules once for
+        all plans (compiling them cost more than the rest of a small plan)."""
         key = (rule, arity, stacked)
         found = self._cache.get(key)
         if found is None:
-            found = self._cache[key] = (
-                kernel(self.np, rule, arity, stacked),
-                domains(self.np, rule),
-            )
+            if rule.local is None or rule.array is None:  # a user's primitive: not kept
+                found = (kernel(self.np, rule, arity, stacked), domains(self.np, rule))
+            else:
+                found = _table_kernel(self.np, rule, arity, stacked)
+            self._cache[key] = found
         return found
 
     def _record_edges(

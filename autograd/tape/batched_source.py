@@ -20,18 +20,16 @@ Example:
     >>> from autograd.tape.batched import Plan
     >>> print(source(Plan(trace(lambda x: x * x, 1.0).program)), end="")
     def replay(V, S, n, grad):
-        o0_0 = V[0:1:1]
-        o0_1 = V[0:1:1]
-        F0(V[1:2], o0_0, o0_1)
+        F0(V[1:2], V[0:1], V[0:1])
         if not grad:
             return None
         B = empty((4, n))
         B[1] = 1.0
-        l0 = K0(V[1:2], o0_0, o0_1)
+        l0 = K0(V[1:2], V[0:1], V[0:1])
         multiply(B[1:2], l0[0], out=B[2:3])
         multiply(B[1:2], l0[1], out=B[3:4])
-        B[0:1:1] = B[2:3:1]
-        B[0:1:1] += B[3:4:1]
+        B[0:1] = B[2:3]
+        B[0:1] += B[3:4]
         GP = zeros(0)
         return B, GP
 """
@@ -59,6 +57,7 @@ class _Writer:
             "copyto": np.copyto, "equal": np.equal, "matmul": np.matmul,
         }  # fmt: skip
         self.n_arrays = 0
+        self.operands: dict[int, str] = {}  # per group, its operands as source
 
     def line(self, text: str, indent: int = 1) -> None:
         self.lines.append("    " * indent + text)
@@ -70,7 +69,7 @@ class _Writer:
     def index(self, ix: Any) -> str:
         """An index as source: a slice written out, an array bound to a name."""
         if isinstance(ix, slice):
-            return f"{ix.start}:{ix.stop}:{ix.step}"
+            return f"{ix.start}:{ix.stop}" + ("" if ix.step == 1 else f":{ix.step}")
         if isinstance(ix, int):
             return repr(ix)
         self.n_arrays += 1
@@ -155,9 +154,13 @@ def _forward(w: _Writer, g: int, group: Group | Fused) -> None:
         return
     operands = []
     for k, ((kind, ix), shared) in enumerate(zip(group.operands, group.shared, strict=True)):
-        operands.append(f"o{g}_{k}")
-        w.line(f"o{g}_{k} = {_gather(w, kind, ix, shared)}")
-    listed = ", ".join(operands)
+        value = _gather(w, kind, ix, shared)
+        if isinstance(ix, slice):  # a view: written where it is used (fewer lines to compile)
+            operands.append(value)
+        else:  # a gather copies: once, for the forward and the reverse sweep
+            operands.append(f"o{g}_{k}")
+            w.line(f"o{g}_{k} = {value}")
+    listed = w.operands[g] = ", ".join(operands)
     if group.domains:
         rule, checks = w.bind(f"R{g}", group.rule), w.bind(f"C{g}", group.domains)
         w.line(f"check(np, {rule}, {checks}, [{listed}], ({group.stop - group.start}, n))")
@@ -172,7 +175,7 @@ def _edges(w: _Writer, g: int, group: Group | Fused) -> None:
     if all(first is None for first in group.edges):
         return
     m = group.stop - group.start
-    operands = ", ".join(f"o{g}_{k}" for k in range(len(group.operands)))
+    operands = w.operands[g]
     rows = f"{group.start}:{group.stop}"
     if group.kernel.edges is not None and not group.stacked:
         name = w.bind(f"E{g}", group.kernel.edges)
