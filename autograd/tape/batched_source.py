@@ -77,7 +77,8 @@ class _Writer:
 
 
 def _gather(w: _Writer, kind: str, ix: Any, shared: bool) -> str:
-    """An operand's values (as ``batched._gather`` takes them)."""
+    """An operand's values: rows of ``V``, or scalars of ``S`` broadcast along the
+    examples; a side all of one parent (``shared``) broadcast along the nodes too."""
     if kind == "row":
         return f"V[{w.index(ix)}]" + ("[:, None, :]" if shared else "")
     return f"S[{w.index(ix)}]" + ("[:, None, None]" if shared else "[..., None]")
@@ -168,7 +169,7 @@ def _forward(w: _Writer, g: int, group: Group | Fused) -> None:
 
 
 def _edges(w: _Writer, g: int, group: Group | Fused) -> None:
-    """The lines writing ``g * local`` into a group's edge rows (see Plan._write_edges)."""
+    """The lines writing ``g * local`` into a group's edge rows of the buffer ``B``."""
     if isinstance(group, Fused):
         _fused_backward(w, g, group)
         return

@@ -12,8 +12,13 @@ them (no other op, no output), so they never get a row of the value matrix.
 The batched replay (``batched.Plan``) then runs the layer as ``Z = W @ X + b`` over the
 block of ``n_out`` rows (rows are nodes, columns examples), and its reverse sweep as the
 transposes: ``W.T @ G`` into the inputs, ``G @ X.T`` (already summed over the batch)
-into the weights, and ``G`` summed over the batch into the biases. The activations that
-follow a layer are one group of the plan already: one array operation on the whole block.
+into the weights, and ``G`` summed over the batch into the biases. Where each bias
+follows its neuron's weights among the parameters (``nn``'s and micrograd's order), the
+bias rides in the products: ``[W | b] @ [X; 1]`` and ``G @ [X; 1].T``. Weights and
+biases are read as views of the scalars where they lie in order, and their gradients
+written into views when nothing else adds to them (``batched_source`` writes the code).
+The activations that follow a layer are one group of the plan already: one array
+operation on the whole block.
 
 Rounding: a matrix product sums in BLAS's order (blocked, perhaps with fused
 multiply-adds), not in the chain's order nor correctly rounded like ``dot``'s
