@@ -27,6 +27,7 @@ __all__ = [
     "parse",
     "plain",
     "substitute",
+    "times_gradient",
     "to_arrays",
 ]
 
@@ -215,4 +216,47 @@ def substitute(text: str, name: str, value: float) -> str:
         '0.1 * pow(x, 0.1 - 1.0)'
     """
     tree = _Substitute({name: value}, exact=True).visit(parse(text))
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
+def _constant(node: ast.expr) -> float | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+        return float(node.value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _constant(node.operand)
+        return None if inner is None else -inner
+    return None
+
+
+def _times(g: str, local: ast.expr, masks: bool) -> ast.expr:
+    if isinstance(local, ast.IfExp):
+        return ast.IfExp(local.test, _times(g, local.body, masks), _times(g, local.orelse, masks))
+    value = _constant(local)
+    if value == 1.0:
+        return ast.Name(g, ast.Load())
+    if value == -1.0:
+        return ast.UnaryOp(ast.USub(), ast.Name(g, ast.Load()))
+    if masks and value == 0.0:
+        return ast.Constant(0.0)
+    product = ast.BinOp(ast.Name(g, ast.Load()), ast.Mult(), local)
+    if masks and value is None:  # 0.0 where the local derivative is 0, whatever g is
+        zero = ast.Compare(local, [ast.Eq()], [ast.Constant(0.0)])
+        return ast.IfExp(zero, ast.Constant(0.0), product)
+    return product
+
+
+def times_gradient(text: str, masks: bool, g: str = "g") -> str:
+    """``g * (text)``, a local derivative times the incoming gradient, with ``g``
+    distributed over the conditionals: exact, as ``g * (a if c else b)`` is
+    ``g * a if c else g * b`` and ``g * 1.0`` is ``g``. A constant 0 stays a product
+    (``0 * inf`` is nan, as in the eager engine), except for a ``masks`` rule, whose zero
+    side passes exactly 0.0 whatever ``g`` is (the float replay's templates do the same).
+
+    Example:
+        >>> times_gradient("1.0 if x > 0 else 0.0", masks=True)
+        'g if x > 0 else 0.0'
+        >>> times_gradient("-1.0", masks=False), times_gradient("1.0 - out * out", False)
+        ('-g', 'g * (1.0 - out * out)')
+    """
+    tree = _times(g, parse(text), masks)
     return ast.unparse(ast.fix_missing_locations(tree))

@@ -2,26 +2,41 @@
 
 Each traced input is a 1-D array of examples, and every node gets a row of a matrix
 (one column per example). Nodes that apply the same rule at the same depth of the graph
-(the 16 products of a neuron layer, the 16 additions that follow) do not depend on each
-other, so each such group is one NumPy call on a block of rows: a few hundred calls for
-micrograd's demo network instead of one per node. Parameters and constants stay scalars
-(a vector, broadcast along the examples).
+(the 16 relus of a layer, the 16 additions that follow) do not depend on each other, so
+each such group is one NumPy call on a block of rows. Parameters and constants stay
+scalars (a vector, broadcast along the examples).
+
+Neuron layers go further (``autograd.tape.layers``): the ``n_out`` nodes that are each
+``w[j] . x + b[j]`` of one shared vector of rows, whether built as ``dot(w, x) + b``
+(``nn.Neuron``) or as micrograd's chain ``b + w0 * x0 + ...``, run as one matrix
+product ``W @ X + b`` over the batch, and their reverse sweep as ``W.T @ G`` and
+``G @ X.T``. A matrix product does not round like the chain, nor like ``dot``'s
+correctly rounded sum: fused layers give the unfused replay's numbers to rounding
+(1e-12 relative, tested), not to the last bit. Layers of fewer than
+``layers.MIN_TERMS`` weights are not fused and keep the exact rounding described below;
+``Plan(program, fuse=False)`` fuses nothing.
 
 The reverse sweep keeps one row per edge: a group writes ``g * local`` for each operand
 position into a block of edge rows, and a node's gradient is the sum of its edge rows,
 added one edge after another in the eager engine's order (so rounding is the same), once
-every child at higher depths has written. Parameter gradients are the edge rows summed
-over the batch, as a sum loss needs.
+every child at higher depths has written. An edge that is the only one into its node is
+written straight into the node's row. Parameter gradients are the edge rows summed over
+the batch, as a sum loss needs.
+
+The plan is written out as straight-line Python and compiled once
+(``autograd.tape.batched_source``): interpreting its groups cost more than their
+arithmetic.
 
 What each rule computes is derived from its ``Rule`` (``autograd/rules.py``): the forward
 is the rule's ``array`` formula and the local derivatives its formulas
 (``formula.to_arrays``: conditionals become ``where``), compiled with NumPy names
 (``array_namespace``: ``np``, ``where``, ``pow``, the helpers, and each rule of the table
-by name); ``sum`` and ``dot`` use a correctly rounded sum. Only a rule without formulas
-(a user's custom primitive) is applied example by example through its own ``forward``
-and ``derivative``. Arithmetic, comparisons, ``sqrt`` and powers round as Python floats
-do, so those graphs give the eager engine's numbers; NumPy's ``exp``, ``log``, ``tanh``,
-``sin``... may differ from the ``math`` module's in the last bit. Both branches of a
+by name); ``sum`` and ``dot`` nodes (outside fused layers) use a correctly rounded sum.
+Only a rule without formulas (a user's custom primitive) is applied example by example
+through its own ``forward`` and ``derivative``. Arithmetic, comparisons, ``sqrt`` and
+powers round as Python floats do, so those graphs give the eager engine's numbers;
+NumPy's ``exp``, ``log``, ``tanh``, ``sin``... may differ from the ``math`` module's in
+the last bit. Both branches of a
 ``where`` are evaluated, so kernels run with NumPy's warnings off (``run``).
 
 Domain errors raise, as in the eager engine, rather than leaving nan in the batch: before
@@ -37,7 +52,10 @@ NumPy is the ``fast`` extra: ``pip install 'chainrule[fast]'``.
 from __future__ import annotations
 
 import ast
+import functools
+import itertools
 import math
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -47,6 +65,8 @@ from .._numbers import is_number
 from ..anomaly import active_detector
 from ..value import Value
 from . import codegen as cg
+from .batched_source import compile_plan
+from .layers import Fused, Layer, find_layers
 
 if TYPE_CHECKING:
     from .trace import Tape
@@ -78,6 +98,10 @@ class Kernel(NamedTuple):
     local: Callable[..., tuple[Any, ...]]
     masks: bool = False
     derived: bool = True
+    # For a masks rule made from formulas: ``edges(g, out, *operands)`` gives each
+    # operand's ``g * local`` with the zero side exactly 0.0 (formula.times_gradient):
+    # one ``where`` instead of the local derivative, a product and a mask.
+    edges: Callable[..., tuple[Any, ...]] | None = None
 
 
 def _exact(rule: r.Rule, text: str) -> str:
@@ -127,7 +151,12 @@ def _derived(namespace: dict[str, Any], rule: r.Rule) -> Kernel:
     forward = formula.compile_function(params, _exact(rule, rule.array), namespace, rule.name)
     texts = [_exact(rule, t) for t in rule.texts()]
     local = formula.compile_function(("out", *params), texts, namespace, rule.name)
-    return Kernel(_assign(forward), local, rule.masks)
+    edges = None
+    if rule.masks:
+        products = [formula.times_gradient(rule.exact(t), masks=True) for t in rule.texts()]
+        scaled = [formula.to_arrays(t) for t in products]
+        edges = formula.compile_function(("g", "out", *params), scaled, namespace, rule.name)
+    return Kernel(_assign(forward), local, rule.masks, edges=edges)
 
 
 def kernel(np: Any, rule: r.Rule, arity: int, stacked: bool = False) -> Kernel:
@@ -152,6 +181,14 @@ def kernel(np: Any, rule: r.Rule, arity: int, stacked: bool = False) -> Kernel:
 
 
 _NAMESPACES: dict[int, dict[str, Any]] = {}
+
+
+# Bounded: a program may use many powers x ** k, each a rule of its own.
+@functools.lru_cache(maxsize=256)
+def _table_kernel(
+    np: Any, rule: r.Rule, arity: int, stacked: bool
+) -> tuple[Kernel, tuple[Domain, ...]]:
+    return kernel(np, rule, arity, stacked), domains(np, rule)
 
 
 def _namespace(np: Any) -> dict[str, Any]:
@@ -365,11 +402,19 @@ class Group(NamedTuple):
 Edges = dict[int, list[tuple[tuple[int, int], int]]]
 
 
-def _depths(program: cg.Program) -> list[int]:
-    """The depth of every slot: 0 for leaves and constants, 1 + the deepest parent."""
-    depth = [0] * (program.n_inputs + program.n_params + len(program.constants))
-    for _, parents in program.ops:
-        depth.append(1 + max(depth[p] for p in parents))
+def _depths(program: cg.Program, layers: list[Layer]) -> list[int]:
+    """The depth of every slot: 0 for leaves and constants, 1 + the deepest parent; a
+    fused layer's roots one above its deepest input (its absorbed ops have none)."""
+    first_op = program.n_inputs + program.n_params + len(program.constants)
+    depth = [0] * (first_op + len(program.ops))
+    skipped = {i for layer in layers for i in layer.interior}
+    root_of = {i: layer for layer in layers for i in layer.roots}
+    for i, (_, parents) in enumerate(program.ops):
+        if i in skipped:
+            continue
+        layer = root_of.get(i)
+        parents = layer.inputs if layer is not None else parents
+        depth[first_op + i] = 1 + max(depth[p] for p in parents)
     return depth
 
 
@@ -406,6 +451,9 @@ class Plan:
     """How to replay one program on batches: groups, rows, edges and their order.
 
     Built once per tape from its ``Program``; ``run`` then only makes NumPy calls.
+    With ``fuse`` (the default), neuron layers of at least ``layers.MIN_TERMS`` weights
+    run as one matrix product each (``autograd.tape.layers``: equal to the unfused
+    replay to rounding, not to the last bit); ``fused`` counts them.
 
     Example:
         >>> import numpy as np
@@ -418,7 +466,7 @@ class Plan:
         ([4.0, 10.0], [4.0, 5.0], [1.0, 2.0])
     """
 
-    def __init__(self, program: cg.Program) -> None:
+    def __init__(self, program: cg.Program, fuse: bool = True) -> None:
         self.np = _numpy()
         self.program = program
         self.n_inputs, self.n_params = program.n_inputs, program.n_params
@@ -426,43 +474,61 @@ class Plan:
         self.first_op = self.first_const + len(program.constants)
         self.constants = list(program.constants)
         self._cache: dict[tuple[r.Rule, int, bool], tuple[Kernel, tuple[Domain, ...]]] = {}
-        ordered = self._grouped()
+        wanted = _wanted(program, self.first_op)
+        layers = find_layers(program, wanted) if fuse else []
+        self.fused = len(layers)
+        ordered = self._grouped(layers)
         self._place_rows(ordered)
-        self.groups: list[Group] = []
+        self.groups: list[Group | Fused] = []
         self.levels: list[tuple[int, list[int]]] = []  # (depth, indices of its groups)
         self.n_edges = 0
-        wanted = _wanted(program, self.first_op)
         into_row: Edges = {}
         into_param: Edges = {}
-        for (depth, rule, pattern), members in ordered:
-            group = self._group(rule, pattern, members, wanted, into_row, into_param)
+        for depth, what, members in ordered:
+            group: Group | Fused
+            if isinstance(what, Layer):
+                group = self._fused(what, wanted, into_row)
+            else:
+                rule, pattern = what
+                group = self._group(rule, pattern, members, wanted, into_row, into_param)
             if not self.levels or self.levels[-1][0] != depth:
                 self.levels.append((depth, []))
             self.levels[-1][1].append(len(self.groups))
             self.groups.append(group)
+        self._route_edges(into_row, into_param)
         self._plan_sums(into_row, into_param)
+        self._place_scalars(into_param)
+        # Run as straight-line code: interpreting the groups costs more than their math.
+        self.replay = compile_plan(self, _check_domain)
 
     def _in_rows(self, slot: int) -> bool:
         """Inputs and ops have a row per example; parameters and constants are scalars."""
         return slot < self.n_inputs or slot >= self.first_op
 
-    def _grouped(self) -> list[tuple[tuple[int, r.Rule, tuple[bool, ...]], list[int]]]:
-        """The ops grouped by (depth, rule, which operands are rows), in order of depth.
-        Rules compare by value: equal rules share a group even if made twice."""
-        depth = _depths(self.program)
+    def _grouped(self, layers: list[Layer]) -> list[tuple[int, Any, list[int]]]:
+        """The ops grouped by (depth, rule, which operands are rows), and the layers, in
+        order of depth: ``(depth, (rule, pattern) or the Layer, op indices)``. Rules
+        compare by value: equal rules share a group even if made twice."""
+        depth = _depths(self.program, layers)
+        fused = {i for layer in layers for i in (*layer.roots, *layer.interior)}
         groups: dict[tuple[int, r.Rule, tuple[bool, ...]], list[int]] = {}
         for i, (rule, parents) in enumerate(self.program.ops):
-            key = (depth[self.first_op + i], rule, tuple(self._in_rows(p) for p in parents))
-            groups.setdefault(key, []).append(i)
-        return sorted(groups.items(), key=lambda item: item[0][0])
+            if i not in fused:
+                key = (depth[self.first_op + i], rule, tuple(self._in_rows(p) for p in parents))
+                groups.setdefault(key, []).append(i)
+        ordered: list[tuple[int, Any, list[int]]] = [
+            (depth, (rule, pattern), members) for (depth, rule, pattern), members in groups.items()
+        ]
+        ordered += [(depth[self.first_op + f.roots[0]], f, list(f.roots)) for f in layers]
+        return sorted(ordered, key=lambda item: item[0])
 
-    def _place_rows(self, ordered: list[tuple[Any, list[int]]]) -> None:
+    def _place_rows(self, ordered: list[tuple[int, Any, list[int]]]) -> None:
         """Rows of the value matrix: the inputs, then each group's nodes together."""
         n_in = self.n_inputs
         self.row = {s: s for s in range(n_in)}
         self.scalar = {s: s - n_in for s in range(n_in, self.first_op)}
         next_row = n_in
-        for _, members in ordered:
+        for _, _, members in ordered:
             for i in members:
                 self.row[self.first_op + i] = next_row
                 next_row += 1
@@ -512,18 +578,39 @@ class Plan:
             tuple(edges), tuple(sizes), tuple(shared), stacked, checks,
         )  # fmt: skip
 
+    def _fused(self, layer: Layer, wanted: list[bool], into_row: Edges) -> Fused:
+        """A layer's place: its rows, its scalars, and one edge row per input (ranked as
+        the layer's last neuron's, the first the eager engine would visit)."""
+        np = self.np
+        start = self.row[self.first_op + layer.roots[0]]
+        rows = _as_slice(np, [self.row[x] for x in layer.inputs])
+        weights = np.array([[self.scalar[w] for w in ws] for ws in layer.weights], dtype=np.intp)
+        biases = None
+        if layer.biases is not None:
+            biases = np.array([self.scalar[b] for b in layer.biases], dtype=np.intp)
+        edges = None
+        if wanted[layer.roots[0]]:  # the layer's neurons are all wanted or all not
+            edges = self.n_edges
+            for k, x in enumerate(layer.inputs):
+                into_row.setdefault(self.row[x], []).append(((-layer.roots[-1], k), edges + k))
+            self.n_edges += len(layer.inputs)
+        stop = start + len(layer.roots)
+        return Fused(np, start, stop, rows, weights, biases, edges, self.n_params)
+
     def _compiled(
         self, rule: r.Rule, arity: int, stacked: bool
     ) -> tuple[Kernel, tuple[Domain, ...]]:
         """A rule's kernel and domain checks, compiled once per plan (a deep graph has
-        a group of the same rule at every depth)."""
+        a group of the same rule at every depth), and for the table's rules once for
+        all plans (compiling them cost more than the rest of a small plan)."""
         key = (rule, arity, stacked)
         found = self._cache.get(key)
         if found is None:
-            found = self._cache[key] = (
-                kernel(self.np, rule, arity, stacked),
-                domains(self.np, rule),
-            )
+            if rule.local is None or rule.array is None:  # a user's primitive: not kept
+                found = (kernel(self.np, rule, arity, stacked), domains(self.np, rule))
+            else:
+                found = _table_kernel(self.np, rule, arity, stacked)
+            self._cache[key] = found
         return found
 
     def _record_edges(
@@ -549,6 +636,61 @@ class Plan:
                 into_param.setdefault(p - self.n_inputs, []).append((rank, self.n_edges + m))
         self.n_edges += len(members)
 
+    def _route_edges(self, into_row: Edges, into_param: Edges) -> None:
+        """Place the edges in the reverse sweep's buffer: its first ``n_rows`` rows are the
+        nodes' gradients, then one row per edge. A block of edges that are each the only
+        edge into consecutive nodes (a layer's into its inputs, an activation's into the
+        layer) is written straight into those nodes' rows: nothing to add up."""
+        base = self.n_rows
+        # Inputs no edge reaches: their gradient is 0 (every other row is written).
+        self.unreached = [i for i in range(self.n_inputs) if i not in into_row]
+        sole = {edges[0][1]: t for t, edges in into_row.items() if len(edges) == 1}
+        for index, group in enumerate(self.groups):
+            m = group.stop - group.start
+            if isinstance(group, Fused):
+                if group.edges is not None:
+                    group.edges = self._routed(group.edges, group.n_in, sole, into_row)
+                continue
+            firsts = tuple(
+                None if first is None else self._routed(first, size * m, sole, into_row)
+                for first, size in zip(group.edges, group.sizes, strict=True)
+            )
+            self.groups[index] = group._replace(edges=firsts)
+        for edges in (into_row, into_param):
+            for target, ranked in edges.items():
+                edges[target] = [(rank, base + e) for rank, e in ranked]
+
+    def _routed(self, first: int, length: int, sole: dict[int, int], into_row: Edges) -> int:
+        """Where a block of ``length`` edges goes in the buffer (see ``_route_edges``)."""
+        t0 = sole.get(first)
+        if t0 is None or [sole.get(first + j) for j in range(length)] != [
+            *range(t0, t0 + length)
+        ]:
+            return self.n_rows + first
+        for t in range(t0, t0 + length):
+            del into_row[t]  # its row is written directly
+        return t0
+
+    def _place_scalars(self, into_param: Edges) -> None:
+        """Which fused layers' parameters are theirs alone (``Fused.exclusive``), and how
+        long ``S`` and the gradient vector must be for the views of their scalars."""
+        fused = [g for g in self.groups if isinstance(g, Fused)]
+        wanted = [g for g in fused if g.edges is not None]
+        scalars = {id(g): _scalars(g) for g in wanted}
+        uses = Counter(into_param.keys())  # parameters with edges from unfused groups
+        for g in wanted:
+            uses.update(scalars[id(g)])
+        for g in wanted:
+            g.exclusive = (
+                g.weights_view is not None
+                and (g.biases is None or g.biases_view is not None)
+                and all(p < self.n_params and uses[p] == 1 for p in scalars[id(g)])
+            )
+        n_scalars = max([self.first_op - self.n_inputs, *(g.extent() for g in fused)])
+        self.constants += [0.0] * (n_scalars - len(self.constants) - self.n_params)
+        self.n_scalars = n_scalars
+        self.n_grads = max([self.n_params, *(g.extent() for g in wanted if g.exclusive)])
+
     def _plan_sums(self, into_row: Edges, into_param: Edges) -> None:
         """How each depth, the inputs and the parameters add up their edges."""
         np = self.np
@@ -571,52 +713,16 @@ class Plan:
         V = np.empty((self.n_rows, n))
         for i, x in enumerate(inputs):
             V[i] = x
-        S = np.array(params + self.constants, dtype=np.float64)
-        cache = []
-        for group in self.groups:
-            operands = [
-                _gather(V, S, kind, ix, size, same)
-                for (kind, ix), size, same in zip(
-                    group.operands, group.sizes, group.shared, strict=True
-                )
-            ]
-            if group.domains:
-                shape = (group.stop - group.start, n)
-                _check_domain(np, group.rule, group.domains, operands, shape)
-            group.kernel.forward(V[group.start : group.stop], *operands)
-            if grad:
-                cache.append(operands)
+        S = np.fromiter(itertools.chain(params, self.constants), np.float64, self.n_scalars)
+        swept = self.replay(V, S, n, grad)
         outputs = [V[ix] if kind == "row" else np.full(n, S[ix]) for kind, ix in self.outputs]
         if not grad:
             return outputs
-        return outputs, self._backward(V, S, cache, n)
-
-    def _backward(self, V: Any, S: Any, cache: list[list[Any]], n: int) -> tuple[Any, ...]:
-        np = self.np
-        kind, root = self.outputs[0]
-        if kind == "scalar" or root < self.n_inputs:
-            return self._leaf_gradients(kind, root, n)
-        G = np.empty((self.n_rows, n))
-        E = np.empty((self.n_edges, n))
-        G[root] = 1.0
-        for (_, members), steps in zip(
-            reversed(self.levels), reversed(self.level_sums), strict=True
-        ):
-            # Every depth but the output's: its children have all written their edges.
-            _add_up(E, steps, G)
-            for index in members:
-                self._write_edges(self.groups[index], V, G, E, cache[index])
-        GI = np.zeros((self.n_inputs, n))
-        _add_up(E, self.input_sums, GI)
-        # Parameters: each edge summed over the batch first (in NumPy's order), then the
-        # edges of each parameter in order.
-        GP = np.zeros(self.n_params)
-        for k, (hit, edges) in enumerate(self.param_sums):
-            if k == 0:
-                GP[hit] = E[edges].sum(axis=1)
-            else:
-                GP[hit] += E[edges].sum(axis=1)
-        return (*GI, *GP.tolist())
+        if swept is None:
+            return outputs, self._leaf_gradients(*self.outputs[0], n)
+        B, GP = swept
+        grads = GP.tolist() if self.n_grads == self.n_params else GP[: self.n_params].tolist()
+        return outputs, (*B[: self.n_inputs].copy(), *grads)
 
     def _leaf_gradients(self, kind: str, root: int, n: int) -> tuple[Any, ...]:
         """The output is a leaf: its gradient is 1 for itself, 0 for everything else."""
@@ -628,25 +734,14 @@ class Plan:
             grads[self.n_inputs + root] = float(n)
         return tuple(grads)
 
-    def _write_edges(self, group: Group, V: Any, G: Any, E: Any, operands: list[Any]) -> None:
-        """Write ``g * local`` for each of a group's operands into its edge rows."""
-        np = self.np
-        g = G[group.start : group.stop]
-        locals_ = group.kernel.local(V[group.start : group.stop], *operands)
-        m, n = g.shape
-        for first, local, size in zip(group.edges, locals_, group.sizes, strict=True):
-            if first is None:
-                continue
-            block = E[first : first + size * m]
-            if group.stacked:
-                block = block.reshape(size, m, n)
-            np.multiply(g, local, out=block)
-            if group.kernel.masks:
-                # A zero local derivative passes exactly 0, even for an inf or nan g.
-                np.copyto(block, 0.0, where=np.equal(local, 0.0))
-
 
 _EMPTY = slice(0, 0)
+
+
+def _scalars(layer: Fused) -> list[int]:
+    """The positions in ``S`` of a layer's weights and biases."""
+    biases = [] if layer.biases is None else layer.biases.tolist()
+    return [*layer.weights.ravel().tolist(), *biases]
 
 
 def _gather_steps(np: Any, targets: Sequence[int], edges: Edges) -> list[tuple[Any, Any]]:
@@ -660,25 +755,6 @@ def _gather_steps(np: Any, targets: Sequence[int], edges: Edges) -> list[tuple[A
         hit = [t for t in ranked if len(ranked[t]) > k]
         steps.append((_as_slice(np, hit), _as_slice(np, [ranked[t][k] for t in hit])))
     return steps
-
-
-def _gather(V: Any, S: Any, kind: str, index: Any, size: int, shared: bool) -> Any:
-    """An operand's values: rows of ``V`` or scalars of ``S`` (broadcast along examples),
-    stacked to (positions, nodes, examples) for a stacked side."""
-    if kind == "row":
-        return V[index][:, None, :] if shared else V[index]
-    if shared:
-        return S[index][:, None, None]
-    return S[index][..., None]
-
-
-def _add_up(E: Any, steps: list[tuple[Any, Any]], G: Any) -> None:
-    """Set each target row of ``G`` to the sum of its edge rows of ``E`` (see gather)."""
-    for k, (hit, edges) in enumerate(steps):
-        if k == 0:
-            G[hit] = E[edges]
-        else:
-            G[hit] += E[edges]
 
 
 def _as_slice(np: Any, index: list[int]) -> Any:
