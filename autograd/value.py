@@ -12,7 +12,11 @@ Layout. Nearly every op has one or two inputs, so a node keeps its parents in tw
 made forward plus backward about a fifth slower (measured: benchmarks/engine.py). A node
 with more than two parents (``dot``, ``total``, a many-input primitive) has ``_p0`` set
 to the marker ``MANY`` and keeps tuples: its parents in ``_p1``, its local derivatives in
-``_d1``. ``parents`` and ``local_grads`` always give tuples.
+``_d1``. ``parents`` and ``local_grads`` always give tuples. The rule and the label
+share ``_meta`` (see ``Named``): seven slots, 112 bytes a node.
+
+The op methods are not written here: ``methods.py`` writes each from its rule's
+formulas, and the class body below names them.
 """
 
 from __future__ import annotations
