@@ -153,3 +153,66 @@ def test_a_parameter_that_is_also_an_output_is_not_sliced():
     tape = trace(lambda a, b: (w[0], [dot(w, [a, b])]), 1.0, 2.0, params=w, has_aux=True)
     assert find_runs(tape.program, min_run=1, min_operands=0) == {}
     assert tape.value_and_grad(3.0, 4.0) == ((0.5, [-6.5]), (0.0, 0.0, 1.0, 0.0))
+
+
+def squares(n: int, kind: str) -> Any:
+    """An L2 term over ``n`` parameters: micrograd's ``sum(p * p ...)`` (a chain from the
+    constant 0), the chain from a parameter or an input, or ``dot(params, params)``."""
+    params = [Value(0.1 * k - 1.0) for k in range(n)]
+    if kind == "dot":
+        return trace(lambda: 1e-4 * dot(params, params), params=params), []
+    if kind == "sum":
+        return trace(lambda: 1e-4 * sum(p * p for p in params), params=params), []
+    bias = Value(0.5)
+    if kind == "from param":
+        return trace(lambda: sum((p * p for p in params), bias), params=[bias, *params]), []
+    tape = trace(lambda x: x * sum((p * p for p in params), x), 2.0, params=params)
+    return tape, [2.0]
+
+
+def test_a_sum_of_squares_of_parameters_is_a_loop_in_a_program_of_any_size():
+    for kind in ("sum", "dot", "from param", "from input"):
+        tape, _ = squares(MIN_RUN, kind)
+        (run,) = find_runs(tape.program).values()  # the default, small-program bounds
+        assert run.squares and run.stop - run.start == MIN_RUN
+        assert "P[" in tape.source()
+        if kind != "dot":
+            assert "for p in P[" in tape.source()
+    assert find_runs(squares(MIN_RUN - 1, "sum")[0].program) == {}  # too short
+
+
+def test_squares_of_shared_parameters_or_of_inputs_are_no_run():
+    w = [Value(0.5), Value(-2.0)]
+    shared = trace(lambda: sum(p * p for p in w) * w[0], params=w)
+    of_inputs = trace(lambda a, b: sum(x * x for x in (a, b)), 1.0, 2.0)
+    mixed = trace(lambda: sum([w[0] * w[0], w[1] * w[0]]), params=w)
+    for tape in (shared, of_inputs, mixed):
+        assert find_runs(tape.program, min_run=2, min_operands=0) == {}
+
+
+edge_floats = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False, width=64),
+    st.sampled_from([0.0, -0.0, 5e-324, -5e-324, 1e-160, 1e154, 1e200, float("inf")]),
+)
+
+
+@given(
+    st.sampled_from(["sum", "dot", "from param", "from input"]),
+    st.lists(edge_floats, min_size=1, max_size=12),
+    st.floats(allow_nan=False, width=64),
+)
+def test_a_loop_over_squares_gives_the_one_name_sources_and_the_eager_numbers(kind, data, x):
+    tape, inputs = squares(len(data), kind)
+    for p, d in zip(tape.params[-len(data) :], data, strict=True):
+        p.data = d
+    inputs = [x] * len(inputs)
+    P = tuple(p.data for p in tape.params)
+    for grad in (False, True):
+        one_name = compiled(tape, grad, sliced=False)(*inputs, P)
+        assert bits(compiled(tape, grad, sliced=True)(*inputs, P)) == bits(one_name)
+    leaves = [Value(v) for v in inputs]
+    out = tape.f(*leaves)
+    eager = autograd.grad(out, [*leaves, *tape.params], allow_unused=True)
+    value, grads = compiled(tape, True, sliced=True)(*inputs, P)
+    assert bits(value) == bits([out.data])
+    assert bits(grads) == bits([0.0 if g is None else g for g in eager])

@@ -14,6 +14,12 @@ per operand costs (each product is a call through ``map``) until the one-name fu
 outgrows the caches (at about 100,000 operands it is the slower one), so a program with
 fewer than ``MIN_OPERANDS`` operands, which compiles in under half a second, is written
 with a name per operand; so are dots of fewer than ``MIN_RUN`` parameters.
+
+The one exception is a sum of squares of parameters (``squares``): the L2 term
+``sum(p * p for p in params)``, or ``dot(params, params)``. Written as a loop over the
+slice it replays in less than half the time of its one-name source (16 us against 41 us
+for micrograd's demo network, 337 parameters, CPython 3.11), so it is found in programs
+of any size.
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ class Run(NamedTuple):
     ``interior`` lists the chain's other ops (by index), which no other op reads.
     ``left``: the parameters are the first factors (``w * x``, ``dot(weights, inputs)``).
     ``others``: the other factors' slots, in order.
+    ``squares``: each product is a parameter times itself (``others`` are the
+    parameters' own slots).
     """
 
     left: bool
@@ -48,6 +56,7 @@ class Run(NamedTuple):
     others: tuple[int, ...]
     base: int | None = None
     interior: tuple[int, ...] = ()
+    squares: bool = False
 
 
 def _uses(program: Program) -> list[int]:
@@ -62,13 +71,15 @@ def _uses(program: Program) -> list[int]:
     return counts
 
 
-def _param_run(program: Program, half: tuple[int, ...], uses: list[int]) -> int | None:
+def _param_run(
+    program: Program, half: tuple[int, ...], uses: list[int], reads: int = 1
+) -> int | None:
     """The first parameter index of ``half`` if it is consecutive parameters, each read by
-    this op only; else None."""
+    this op only (``reads`` times); else None."""
     first = half[0] - program.n_inputs
     if first < 0 or first + len(half) > program.n_params:
         return None
-    if any(s != half[0] + k or uses[s] != 1 for k, s in enumerate(half)):
+    if any(s != half[0] + k or uses[s] != reads for k, s in enumerate(half)):
         return None
     return first
 
@@ -76,32 +87,39 @@ def _param_run(program: Program, half: tuple[int, ...], uses: list[int]) -> int 
 def find_runs(
     program: Program, min_run: int = MIN_RUN, min_operands: int = MIN_OPERANDS
 ) -> dict[int, Run]:
-    """The dot ops (by index in ``program.ops``) with a run of at least ``min_run``
-    parameters on one side, if the program has ``min_operands`` operands or more.
+    """The dot ops and chains (by index in ``program.ops``) with a run of at least
+    ``min_run`` parameters on one side, if the program has ``min_operands`` operands or
+    more; sums of squares of parameters (``Run.squares``) whatever its size.
 
     Example:
         >>> from autograd.tape.codegen import Program
         >>> ops = ((r.DOT, (2, 3, 0, 1)),)  # dot([p0, p1], [x0, x1])
         >>> find_runs(Program(2, 2, (), ops, (4,)), min_run=2, min_operands=0)
-        {0: Run(left=True, start=0, stop=2, others=(0, 1), base=None, interior=())}
+        {0: Run(left=True, start=0, stop=2, others=(0, 1), base=None, interior=(), squares=False)}
         >>> find_runs(Program(2, 2, (), ops, (4,)), min_run=2)  # too small to slice
         {}
+        >>> find_runs(Program(2, 2, (), ((r.DOT, (2, 3, 2, 3)),), (4,)), min_run=2)
+        {0: Run(left=True, start=0, stop=2, others=(2, 3), base=None, interior=(), squares=True)}
     """
-    if sum(len(parents) for _, parents in program.ops) < min_operands:
-        return {}
+    squares_only = sum(len(parents) for _, parents in program.ops) < min_operands
     uses = _uses(program)
     kinds = _kinds(program)
-    runs = _chains(program, uses, kinds, min_run)
+    runs = _chains(program, uses, kinds, min_run, squares_only)
     for i, (_, parents) in enumerate(program.ops):
         n = len(parents) // 2
         if kinds[i] != "dot" or n < min_run:
+            continue
+        if parents[:n] == parents[n:]:
+            start = _param_run(program, parents[:n], uses, reads=2)
+            if start is not None:
+                runs[i] = Run(True, start, start + n, parents[:n], squares=True)
             continue
         for left, half, other in (
             (True, parents[:n], parents[n:]),
             (False, parents[n:], parents[:n]),
         ):
             start = _param_run(program, half, uses)
-            if start is not None:
+            if start is not None and not squares_only:
                 runs[i] = Run(left, start, start + n, other)
                 break
     return runs
@@ -153,20 +171,29 @@ def _links(
 
 
 def _chain(
-    program: Program, end: int, uses: list[int], kinds: list[str], min_run: int
+    program: Program, end: int, uses: list[int], kinds: list[str], min_run: int, squares_only: bool
 ) -> Run | None:
     """The run of the chain ending at the link ``end``, if its products are parameters
-    in order (each read once) times distinct other operands; else None."""
+    in order (each read once) times distinct other operands, or each parameter times
+    itself (each read by its product only); else None. With ``squares_only``, only the
+    latter."""
     base, products, adds = _links(program, end, uses, kinds)
     if len(products) < min_run:
         return None
     factors = [program.ops[m][1] for m in products]
+    interior = tuple(sorted(products + adds))
+    firsts = tuple(f[0] for f in factors)
+    if all(f[0] == f[1] for f in factors):
+        start = _param_run(program, firsts, uses, reads=2)
+        if start is None:
+            return None
+        return Run(True, start, start + len(products), firsts, base, interior, squares=True)
     for left in (True, False):
         start = _param_run(program, tuple(f[0 if left else 1] for f in factors), uses)
         others = tuple(f[1 if left else 0] for f in factors)
-        if start is not None and len(set(others)) == len(others) and base not in others:
-            interior = tuple(sorted(products + adds))
-            return Run(left, start, start + len(products), others, base, interior)
+        if start is None or squares_only or len(set(others)) != len(others) or base in others:
+            continue
+        return Run(left, start, start + len(products), others, base, interior)
     return None
 
 
@@ -192,14 +219,16 @@ def _reordered(program: Program, runs: dict[int, Run]) -> set[int]:
     return bad
 
 
-def _chains(program: Program, uses: list[int], kinds: list[str], min_run: int) -> dict[int, Run]:
+def _chains(
+    program: Program, uses: list[int], kinds: list[str], min_run: int, squares_only: bool
+) -> dict[int, Run]:
     """The longest chains (``base + w0 * x0 + ...``) over runs of parameters."""
     runs: dict[int, Run] = {}
     claimed: set[int] = set()
     for i in range(len(program.ops) - 1, -1, -1):
         if i in claimed or not _is_link(program, i, uses, kinds):
             continue
-        run = _chain(program, i, uses, kinds, min_run)
+        run = _chain(program, i, uses, kinds, min_run, squares_only)
         if run is not None:
             runs[i] = run
             claimed.update(run.interior)
