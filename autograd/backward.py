@@ -30,7 +30,7 @@ def topological_order(root: Value) -> list[Value]:
         [1.0, 2.0, 2.0]
     """
     order: list[Value] = []
-    seen = {root}
+    seen: set[Any] = {root}
     stack = [root]
     # A node on the stack is looked at again after each parent's subtree is done: for one
     # or two parents it rescans its slots (cheaper than keeping an iterator per node); a
@@ -40,14 +40,9 @@ def topological_order(root: Value) -> list[Value]:
         node = stack[-1]
         a = node._p0
         if a is MANY:
-            parents = node._p1
-            i = resume.get(node, 0)
-            while i < len(parents) and parents[i] in seen:
-                i += 1
-            if i < len(parents):
-                resume[node] = i + 1
-                seen.add(parents[i])
-                stack.append(parents[i])
+            parent = _next_parent(node, seen, resume)
+            if parent is not None:
+                stack.append(parent)
                 continue
         elif a is not None:
             if a not in seen:
@@ -61,6 +56,20 @@ def topological_order(root: Value) -> list[Value]:
                 continue
         order.append(stack.pop())
     return order
+
+
+def _next_parent(node: Value, seen: set[Any], resume: dict[Value, int]) -> Value | None:
+    """The next parent of a many-parent node not seen yet (now marked seen), its scan
+    resumed where the last call stopped; None once every parent is seen."""
+    parents: tuple[Value, ...] = node._p1
+    i = resume.get(node, 0)
+    while i < len(parents) and parents[i] in seen:
+        i += 1
+    if i == len(parents):
+        return None
+    resume[node] = i + 1
+    seen.add(parents[i])
+    return parents[i]
 
 
 # One lock for every backward() and grad() in the process. A pass writes ``.grad`` on
@@ -137,14 +146,9 @@ def _walk(root: Value) -> tuple[list[Value], list[Value]]:
             stack.append(a)
             continue
         if a is many:
-            parents = node._p1
-            i = resume.get(node, 0)
-            while i < len(parents) and parents[i] in seen:
-                i += 1
-            if i < len(parents):
-                resume[node] = i + 1
-                seen.add(parents[i])
-                stack.append(parents[i])
+            parent = _next_parent(node, seen, resume)
+            if parent is not None:
+                stack.append(parent)
                 continue
         else:
             b = node._p1
